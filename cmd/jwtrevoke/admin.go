@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jwtrevoke/jwtrevoke"
+)
+
+func (m *Main) migrateCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Create or update the database schema",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := m.config(cmd)
+			if err != nil {
+				return err
+			}
+			st, err := openStore(cmd.Context(), c.Database, true)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			fmt.Fprintf(m.Stdout, "database %s is up to date\n", c.Database)
+			return nil
+		},
+	}
+}
+
+// quietService opens the service for a one-shot command: only errors are
+// logged, so the generated-key warning does not clutter the output.
+func (m *Main) quietService(cmd *cobra.Command) (*jwtrevoke.Service, func(), error) {
+	c, err := m.config(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, st, err := m.openService(cmd.Context(), c, true, quietLogger(m.Stderr))
+	if err != nil {
+		return nil, nil, err
+	}
+	return svc, func() { st.Close() }, nil
+}
+
+func (m *Main) createUserCommand() *cobra.Command {
+	var (
+		email, pass string
+		stdin       bool
+		staff       bool
+	)
+	cmd := &cobra.Command{
+		Use:   "createuser --email EMAIL (--password-stdin | --password PASSWORD) [--staff]",
+		Short: "Create a user",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if email == "" {
+				return usageError{errors.New("createuser: --email is required")}
+			}
+			if stdin == (pass != "") {
+				return usageError{errors.New("createuser: give exactly one of --password-stdin or --password")}
+			}
+			if stdin {
+				line, err := bufio.NewReader(m.Stdin).ReadString('\n')
+				if err != nil && line == "" {
+					return fmt.Errorf("createuser: read password from stdin: %w", err)
+				}
+				pass = strings.TrimRight(line, "\r\n")
+			}
+			svc, done, err := m.quietService(cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			u, err := svc.CreateUser(cmd.Context(), email, pass, staff)
+			if errors.Is(err, jwtrevoke.ErrExists) {
+				return fmt.Errorf("createuser: a user with email %s already exists", email)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(m.Stdout, "created user %d <%s>%s\n", u.ID, u.Email, map[bool]string{true: " (staff)"}[staff])
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&email, "email", "", "the user's email (unique, case-insensitive)")
+	f.StringVar(&pass, "password", "", "the password (visible in the process list: prefer --password-stdin)")
+	f.BoolVar(&stdin, "password-stdin", false, "read the password from the first line of standard input")
+	f.BoolVar(&staff, "staff", false, "the user may sign in to the admin page")
+	return cmd
+}
+
+func (m *Main) flushCommand() *cobra.Command {
+	var batch int
+	cmd := &cobra.Command{
+		Use:   "flushexpiredtokens",
+		Short: "Delete expired outstanding and blacklisted tokens, sessions and revocations",
+		Long: `Delete every outstanding token whose expiry has passed (with its blacklisted
+row), and expired sessions and revocations, in batches so that logins and
+logouts are never blocked for long. Run it daily, e.g. from cron.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if batch < 1 {
+				return usageError{errors.New("flushexpiredtokens: --batch-size must be at least 1")}
+			}
+			svc, done, err := m.quietService(cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			res, err := svc.FlushExpired(cmd.Context(), batch)
+			if err != nil {
+				return fmt.Errorf("flushexpiredtokens: %w", err)
+			}
+			fmt.Fprintf(m.Stdout, "deleted %d expired outstanding tokens (%d of them blacklisted), %d sessions, %d revocations\n",
+				res.Outstanding, res.Blacklisted, res.Sessions, res.Revocations)
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&batch, "batch-size", 1000, "rows deleted per transaction")
+	return cmd
+}
+
+func (m *Main) blacklistCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "blacklist REFRESH_TOKEN",
+		Short: "Blacklist a refresh token and revoke its session",
+		Long: `Blacklist a refresh token, as POST /api/token/blacklist/ does: the token and
+every access token of its session are refused from now on (a running server
+picks the revocation up within its --sync-interval).`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError{errors.New("blacklist: give exactly one refresh token")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			svc, done, err := m.quietService(cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			c, err := svc.ParseRefresh(args[0])
+			if err != nil {
+				return fmt.Errorf("blacklist: %w", err)
+			}
+			if err := svc.Blacklist(cmd.Context(), args[0]); err != nil {
+				return fmt.Errorf("blacklist: %w", err)
+			}
+			fmt.Fprintf(m.Stdout, "blacklisted token %s (user %d, expires %s)\n", c.JTI, c.UserID, c.Expires().Format(time.RFC3339))
+			return nil
+		},
+	}
+}
+
+func (m *Main) tokensCommand() *cobra.Command {
+	var (
+		user        int64
+		blacklisted bool
+		limit       int
+	)
+	cmd := &cobra.Command{
+		Use:   "tokens",
+		Short: "List outstanding and blacklisted refresh tokens, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			svc, done, err := m.quietService(cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			q := jwtrevoke.TokenQuery{BlacklistedOnly: blacklisted, Limit: limit}
+			if user != 0 {
+				q.UserID = &user
+			}
+			toks, err := svc.Store().OutstandingTokens(cmd.Context(), q)
+			if err != nil {
+				return fmt.Errorf("tokens: %w", err)
+			}
+			tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tUSER\tJTI\tCREATED\tEXPIRES\tBLACKLISTED")
+			for _, t := range toks {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, optID(t.UserID), t.JTI,
+					optTime(t.CreatedAt), t.ExpiresAt.UTC().Format(time.DateTime), optTime(t.BlacklistedAt))
+			}
+			return tw.Flush()
+		},
+	}
+	f := cmd.Flags()
+	f.Int64Var(&user, "user", 0, "only this user id's tokens")
+	f.BoolVar(&blacklisted, "blacklisted", false, "only blacklisted tokens")
+	f.IntVar(&limit, "limit", 100, "at most this many rows (0: all)")
+	return cmd
+}
+
+func optID(id *int64) string {
+	if id == nil {
+		return "-"
+	}
+	return fmt.Sprint(*id)
+}
+
+func optTime(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.UTC().Format(time.DateTime)
+}

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/jwtrevoke/jwtrevoke"
+)
+
+// Config is everything a command needs to open the store and run the
+// service: the SimpleJWT settings plus where the data lives.
+type Config struct {
+	Settings jwtrevoke.Settings
+	Database string
+	// Source says where each setting's value came from: default, file, env
+	// or flag.
+	Source map[string]string
+}
+
+// DefaultDatabase is the embedded store in the working directory.
+const DefaultDatabase = "sqlite:///jwtrevoke.db"
+
+// setting describes one configurable value: its SimpleJWT name (also the
+// config file key and, prefixed with JWTREVOKE_, the environment variable)
+// and its flag.
+type setting struct {
+	name   string
+	flag   string
+	usage  string
+	secret bool
+	set    func(c *Config, v string) error
+	get    func(c *Config) string
+}
+
+func durationSetting(name, usage string, f func(*jwtrevoke.Settings) *time.Duration) setting {
+	return setting{name: name, usage: usage,
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a duration such as 5m or 24h", name, v)
+			}
+			*f(&c.Settings) = d
+			return nil
+		},
+		get: func(c *Config) string { return f(&c.Settings).String() },
+	}
+}
+
+func boolSetting(name, usage string, f func(*jwtrevoke.Settings) *bool) setting {
+	return setting{name: name, usage: usage,
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not true or false", name, v)
+			}
+			*f(&c.Settings) = b
+			return nil
+		},
+		get: func(c *Config) string { return strconv.FormatBool(*f(&c.Settings)) },
+	}
+}
+
+func stringSetting(name, usage string, secret bool, f func(*Config) *string) setting {
+	return setting{name: name, usage: usage, secret: secret,
+		set: func(c *Config, v string) error { *f(c) = v; return nil },
+		get: func(c *Config) string { return *f(c) },
+	}
+}
+
+// settings is the table of every configurable value, in the order they
+// are documented.
+var settings = []setting{
+	stringSetting("DATABASE", "where users and tokens live: sqlite:///path/to.db or memory://", false,
+		func(c *Config) *string { return &c.Database }),
+	durationSetting("ACCESS_TOKEN_LIFETIME", "lifetime of access tokens",
+		func(s *jwtrevoke.Settings) *time.Duration { return &s.AccessTokenLifetime }),
+	durationSetting("REFRESH_TOKEN_LIFETIME", "lifetime of refresh tokens",
+		func(s *jwtrevoke.Settings) *time.Duration { return &s.RefreshTokenLifetime }),
+	boolSetting("ROTATE_REFRESH_TOKENS", "a refresh also returns a new refresh token",
+		func(s *jwtrevoke.Settings) *bool { return &s.RotateRefreshTokens }),
+	boolSetting("BLACKLIST_AFTER_ROTATION", "blacklist the old refresh token when rotating",
+		func(s *jwtrevoke.Settings) *bool { return &s.BlacklistAfterRotation }),
+	{name: "AUTH_HEADER_TYPES", usage: "comma-separated accepted authorization header types",
+		set: func(c *Config, v string) error {
+			var types []string
+			for _, t := range strings.Split(v, ",") {
+				if t = strings.TrimSpace(t); t != "" {
+					types = append(types, t)
+				}
+			}
+			c.Settings.AuthHeaderTypes = types
+			return nil
+		},
+		get: func(c *Config) string { return strings.Join(c.Settings.AuthHeaderTypes, ",") }},
+	stringSetting("AUTH_HEADER_NAME", "the header that carries the token", false,
+		func(c *Config) *string { return &c.Settings.AuthHeaderName }),
+	stringSetting("ALGORITHM", "signing algorithm: HS256, HS384 or HS512", false,
+		func(c *Config) *string { return &c.Settings.Algorithm }),
+	stringSetting("SIGNING_KEY", "HMAC signing key (default: generated once and kept in the store)", true,
+		func(c *Config) *string { return &c.Settings.SigningKey }),
+	durationSetting("LEEWAY", "clock skew tolerated on exp, nbf and iat",
+		func(s *jwtrevoke.Settings) *time.Duration { return &s.Leeway }),
+	stringSetting("ISSUER", "iss claim to set and require", false,
+		func(c *Config) *string { return &c.Settings.Issuer }),
+	stringSetting("AUDIENCE", "aud claim to set and require", false,
+		func(c *Config) *string { return &c.Settings.Audience }),
+	stringSetting("USER_ID_CLAIM", "claim holding the user id", false,
+		func(c *Config) *string { return &c.Settings.UserIDClaim }),
+	stringSetting("TOKEN_TYPE_CLAIM", "claim holding the token type", false,
+		func(c *Config) *string { return &c.Settings.TokenTypeClaim }),
+	stringSetting("JTI_CLAIM", "claim holding the token id", false,
+		func(c *Config) *string { return &c.Settings.JTIClaim }),
+	boolSetting("UPDATE_LAST_LOGIN", "record the time of each login",
+		func(s *jwtrevoke.Settings) *bool { return &s.UpdateLastLogin }),
+	boolSetting("CHECK_USER_IS_ACTIVE", "refuse tokens of inactive users",
+		func(s *jwtrevoke.Settings) *bool { return &s.CheckUserIsActive }),
+}
+
+func init() {
+	for i := range settings {
+		settings[i].flag = strings.ReplaceAll(strings.ToLower(settings[i].name), "_", "-")
+	}
+}
+
+// addSettingFlags declares one string flag per setting; values are parsed
+// by loadConfig so that flags, environment and file share one parser.
+func addSettingFlags(fs *pflag.FlagSet) {
+	fs.String("config", "", "optional JSON config file with SimpleJWT setting names as keys (env JWTREVOKE_CONFIG)")
+	for _, s := range settings {
+		fs.String(s.flag, "", s.usage+" (env JWTREVOKE_"+s.name+")")
+	}
+}
+
+// loadConfig builds the configuration from defaults, then the config file,
+// then the environment, then flags: each later source overrides earlier ones.
+func loadConfig(fs *pflag.FlagSet, getenv func(string) string) (*Config, error) {
+	c := &Config{Settings: jwtrevoke.DefaultSettings(), Database: DefaultDatabase, Source: map[string]string{}}
+	for _, s := range settings {
+		c.Source[s.name] = "default"
+	}
+	path, _ := fs.GetString("config")
+	if path == "" {
+		path = getenv("JWTREVOKE_CONFIG")
+	}
+	if path != "" {
+		if err := c.loadFile(path); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range settings {
+		if v, ok := lookupEnv(getenv, "JWTREVOKE_"+s.name); ok {
+			if err := s.set(c, v); err != nil {
+				return nil, fmt.Errorf("environment JWTREVOKE_%s: %w", s.name, err)
+			}
+			c.Source[s.name] = "env"
+		}
+	}
+	for _, s := range settings {
+		if f := fs.Lookup(s.flag); f != nil && f.Changed {
+			if err := s.set(c, f.Value.String()); err != nil {
+				return nil, fmt.Errorf("flag --%s: %w", s.flag, err)
+			}
+			c.Source[s.name] = "flag"
+		}
+	}
+	if err := c.Settings.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func lookupEnv(getenv func(string) string, name string) (string, bool) {
+	v := getenv(name)
+	return v, v != ""
+}
+
+// loadFile reads a JSON object whose keys are setting names; values may be
+// strings, booleans or numbers (numbers of seconds for durations).
+func (c *Config) loadFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	known := map[string]setting{}
+	for _, s := range settings {
+		known[s.name] = s
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		s, ok := known[k]
+		if !ok {
+			return fmt.Errorf("config file %s: unknown setting %q", path, k)
+		}
+		var v string
+		switch x := m[k].(type) {
+		case string:
+			v = x
+		case bool:
+			v = strconv.FormatBool(x)
+		case float64:
+			v = strconv.FormatFloat(x, 'f', -1, 64)
+			if _, isDur := durationNames[k]; isDur {
+				v += "s"
+			}
+		case []any:
+			parts := make([]string, len(x))
+			for i, p := range x {
+				parts[i] = fmt.Sprint(p)
+			}
+			v = strings.Join(parts, ",")
+		default:
+			return fmt.Errorf("config file %s: %s has an unusable value", path, k)
+		}
+		if err := s.set(c, v); err != nil {
+			return fmt.Errorf("config file %s: %w", path, err)
+		}
+		c.Source[k] = "file"
+	}
+	return nil
+}
+
+var durationNames = map[string]bool{"ACCESS_TOKEN_LIFETIME": true, "REFRESH_TOKEN_LIFETIME": true, "LEEWAY": true}

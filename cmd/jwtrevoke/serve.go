@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jwtrevoke/jwtrevoke"
+	"github.com/jwtrevoke/jwtrevoke/httpapi"
+)
+
+// Demo credentials: the seed tutorial's user.
+const (
+	demoEmail    = "test@email.com"
+	demoPassword = "test123456"
+)
+
+func (m *Main) serveCommand() *cobra.Command {
+	var (
+		addr         string
+		demo         bool
+		noMigrate    bool
+		syncInterval time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the HTTP API",
+		Long: `Serve the SimpleJWT-compatible API on --addr (default 127.0.0.1:8000).
+The database is migrated on start unless --no-migrate. SIGINT or SIGTERM stop
+the server gracefully: it stops accepting, finishes the requests in flight,
+then closes the store.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := m.config(cmd)
+			if err != nil {
+				return err
+			}
+			log := m.logger()
+			ctx := cmd.Context()
+			svc, st, err := m.openService(ctx, c, !noMigrate, log)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if demo {
+				if err := ensureDemoUser(ctx, svc); err != nil {
+					return err
+				}
+				log.Info("demo user ready", "email", demoEmail, "password", demoPassword)
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return err
+			}
+			srv := &http.Server{
+				Handler:           httpapi.New(svc, httpapi.Options{Logger: log}),
+				ReadHeaderTimeout: 10 * time.Second,
+				ReadTimeout:       30 * time.Second,
+				WriteTimeout:      30 * time.Second,
+				IdleTimeout:       2 * time.Minute,
+				MaxHeaderBytes:    64 << 10,
+			}
+			mctx, stopMaintain := context.WithCancel(ctx)
+			defer stopMaintain()
+			go svc.Maintain(mctx, syncInterval)
+			log.Info("jwtrevoke listening", "url", "http://"+ln.Addr().String(), "database", c.Database,
+				"revocations_loaded", svc.RevocationCount())
+			if m.Ready != nil {
+				m.Ready(ln.Addr().String())
+			}
+			errc := make(chan error, 1)
+			go func() { errc <- srv.Serve(ln) }()
+			select {
+			case err := <-errc:
+				return err
+			case <-ctx.Done():
+			}
+			log.Info("shutting down")
+			sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			if err := srv.Shutdown(sctx); err != nil {
+				return fmt.Errorf("shutdown: %w", err)
+			}
+			if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&addr, "addr", "127.0.0.1:8000", "address to listen on")
+	f.BoolVar(&demo, "demo", false, "create the demo user "+demoEmail+" / "+demoPassword+" if missing")
+	f.BoolVar(&noMigrate, "no-migrate", false, "do not migrate the database on start")
+	f.DurationVar(&syncInterval, "sync-interval", time.Second, "how often to load revocations made by other processes")
+	return cmd
+}
+
+func ensureDemoUser(ctx context.Context, svc *jwtrevoke.Service) error {
+	_, err := svc.CreateUser(ctx, demoEmail, demoPassword, false)
+	if err != nil && !errors.Is(err, jwtrevoke.ErrExists) {
+		return fmt.Errorf("demo user: %w", err)
+	}
+	return nil
+}

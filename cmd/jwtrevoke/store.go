@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/jwtrevoke/jwtrevoke"
+	"github.com/jwtrevoke/jwtrevoke/password"
+	"github.com/jwtrevoke/jwtrevoke/store/memory"
+	"github.com/jwtrevoke/jwtrevoke/store/sqlite"
+)
+
+// openStore opens the store a database URL names and, when migrate is set,
+// brings its schema up to date.
+func openStore(ctx context.Context, url string, migrate bool) (jwtrevoke.Store, error) {
+	scheme, _, ok := strings.Cut(url, "://")
+	if !ok {
+		return nil, usageError{fmt.Errorf("database %q is not a URL such as sqlite:///path/to.db or memory://", url)}
+	}
+	switch scheme {
+	case "memory":
+		return memory.New(), nil
+	case "sqlite":
+		path, err := sqlite.PathFromURL(url)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		st, err := sqlite.Open(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		if migrate {
+			if err := st.Migrate(ctx); err != nil {
+				st.Close()
+				return nil, err
+			}
+		}
+		return st, nil
+	}
+	return nil, usageError{fmt.Errorf("database scheme %q is not supported (sqlite, memory)", scheme)}
+}
+
+// openService opens the configured store and the service over it. The
+// caller closes the store.
+func (m *Main) openService(ctx context.Context, c *Config, migrate bool, log *slog.Logger) (*jwtrevoke.Service, jwtrevoke.Store, error) {
+	st, err := openStore(ctx, c.Database, migrate)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := jwtrevoke.New(ctx, st, c.Settings, jwtrevoke.Options{Hasher: password.Default(), Logger: log})
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return svc, st, nil
+}

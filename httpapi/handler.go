@@ -1,0 +1,142 @@
+package httpapi
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strings"
+
+	"github.com/jwtrevoke/jwtrevoke"
+)
+
+// Handler serves the SimpleJWT-compatible API. Build it with New.
+type Handler struct {
+	svc       *jwtrevoke.Service
+	settings  jwtrevoke.Settings
+	log       *slog.Logger
+	challenge string
+	routes    map[string]*route
+	extra     http.Handler
+}
+
+// Options are the optional parts of a Handler.
+type Options struct {
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// NotFound serves paths the API does not know (for example an admin
+	// page mounted beside it). When nil they get a JSON 404.
+	NotFound http.Handler
+}
+
+type route struct {
+	name    string
+	methods map[string]http.Handler
+	allow   string
+}
+
+// New returns a Handler serving svc's API at these paths (each with and
+// without the trailing slash):
+//
+//	POST /api/token/            obtain a pair (also /api/auth/token/)
+//	POST /api/token/refresh/    refresh
+//	POST /api/token/verify/     verify any token
+//	POST /api/token/blacklist/  blacklist a refresh token
+//	POST /api/logout/           log out one session (Bearer)
+//	POST /api/logout/all/       log out every session of the user (Bearer)
+//	GET  /api/me/               the authenticated user (Bearer)
+func New(svc *jwtrevoke.Service, opts Options) *Handler {
+	h := &Handler{
+		svc:      svc,
+		settings: svc.Settings(),
+		log:      opts.Logger,
+		routes:   map[string]*route{},
+		extra:    opts.NotFound,
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	h.challenge = fmt.Sprintf("%s realm=%q", h.settings.AuthHeaderTypes[0], "api")
+	obtain := http.HandlerFunc(h.obtain)
+	h.handle("/api/token/", "Token Obtain Pair", "POST", obtain)
+	h.handle("/api/auth/token/", "Token Obtain Pair", "POST", obtain)
+	h.handle("/api/token/refresh/", "Token Refresh", "POST", http.HandlerFunc(h.refresh))
+	h.handle("/api/token/verify/", "Token Verify", "POST", http.HandlerFunc(h.verify))
+	h.handle("/api/token/blacklist/", "Token Blacklist", "POST", http.HandlerFunc(h.blacklist))
+	h.handle("/api/logout/", "Logout", "POST", h.Protect(http.HandlerFunc(h.logout)))
+	h.handle("/api/logout/all/", "Logout All", "POST", h.Protect(http.HandlerFunc(h.logoutAll)))
+	h.handle("/api/me/", "Me", "GET", h.Protect(http.HandlerFunc(h.me)))
+	return h
+}
+
+func (h *Handler) handle(path, name, method string, hd http.Handler) {
+	rt := &route{name: name, methods: map[string]http.Handler{method: hd}}
+	if method == http.MethodGet {
+		rt.methods[http.MethodHead] = hd
+	}
+	ms := make([]string, 0, len(rt.methods)+1)
+	for m := range rt.methods {
+		ms = append(ms, m)
+	}
+	ms = append(ms, http.MethodOptions)
+	slices.SortFunc(ms, func(a, b string) int { return methodOrder(a) - methodOrder(b) })
+	rt.allow = strings.Join(ms, ", ")
+	h.routes[strings.TrimSuffix(path, "/")] = rt
+}
+
+func methodOrder(m string) int {
+	return slices.Index([]string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}, m)
+}
+
+// ServeHTTP routes the request. Unknown paths get a JSON 404 (or
+// Options.NotFound), known paths with another method a JSON 405.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			h.log.ErrorContext(r.Context(), "panic", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			writeJSON(w, http.StatusInternalServerError, detail("A server error occurred."))
+		}
+	}()
+	rt, ok := h.routes[strings.TrimSuffix(r.URL.Path, "/")]
+	if !ok {
+		if h.extra != nil {
+			h.extra.ServeHTTP(w, r)
+			return
+		}
+		writeJSON(w, http.StatusNotFound, detail("Not found."))
+		return
+	}
+	w.Header().Set("Allow", rt.allow)
+	if hd, ok := rt.methods[r.Method]; ok {
+		hd.ServeHTTP(w, r)
+		return
+	}
+	if r.Method == http.MethodOptions {
+		writeJSON(w, http.StatusOK, object{
+			{"name", rt.name},
+			{"renders", []string{"application/json"}},
+			{"parses", []string{"application/json", "application/x-www-form-urlencoded", "multipart/form-data"}},
+		})
+		return
+	}
+	writeJSON(w, http.StatusMethodNotAllowed, detail(fmt.Sprintf("Method %q not allowed.", r.Method)))
+}
+
+// clientInfo describes the caller for the session record. The address is
+// the connection's peer: X-Forwarded-For is not trusted.
+func clientInfo(r *http.Request) jwtrevoke.ClientInfo {
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	ua := r.UserAgent()
+	if len(ua) > 512 {
+		ua = ua[:512]
+	}
+	return jwtrevoke.ClientInfo{IP: ip, UserAgent: ua}
+}

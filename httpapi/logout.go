@@ -1,0 +1,78 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/jwtrevoke/jwtrevoke"
+)
+
+var logoutOK = detail("Logout successful.")
+
+// logoutError answers like the seed's LogoutView, {"error": msg}, with 400
+// for a bad refresh token, 403 for someone else's token and 503 when the
+// store could not answer.
+func (h *Handler) logoutError(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	writeJSON(w, status, object{{"error", msg}})
+}
+
+// logout answers POST /api/logout/ (Bearer): {"refresh"} → 205.
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
+	data, err := readBody(w, r)
+	if err != nil {
+		var be *bodyError
+		if errors.As(err, &be) {
+			h.logoutError(w, r, be.status, be.msg)
+		} else {
+			h.logoutError(w, r, http.StatusBadRequest, err.Error())
+		}
+		return
+	}
+	var raw string
+	switch v := data["refresh"].(type) {
+	case string:
+		raw = v
+	case json.Number:
+		raw = v.String()
+	case nil:
+		h.logoutError(w, r, http.StatusBadRequest, `The "refresh" field is required.`)
+		return
+	default:
+		h.logoutError(w, r, http.StatusBadRequest, `The "refresh" field must be a string.`)
+		return
+	}
+	err = h.svc.Logout(r.Context(), ClaimsFromContext(r.Context()), raw)
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusResetContent, logoutOK)
+	case errors.Is(err, jwtrevoke.ErrForeignToken):
+		h.logoutError(w, r, http.StatusForbidden, err.Error()+".")
+	default:
+		if e, ok := tokenError(err); ok {
+			h.logoutError(w, r, http.StatusBadRequest, e.Error())
+			return
+		}
+		if errors.Is(err, jwtrevoke.ErrTokenNoUser) {
+			h.logoutError(w, r, http.StatusBadRequest, err.Error())
+			return
+		}
+		h.unavailable(w, r, err)
+	}
+}
+
+// logoutAll answers POST /api/logout/all/ (Bearer) → 205: every session of
+// the user is revoked.
+func (h *Handler) logoutAll(w http.ResponseWriter, r *http.Request) {
+	if err := h.svc.LogoutAll(r.Context(), ClaimsFromContext(r.Context())); err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusResetContent, logoutOK)
+}
+
+// me answers GET /api/me/ (Bearer): {"id","email"}.
+func (h *Handler) me(w http.ResponseWriter, r *http.Request) {
+	u := UserFromContext(r.Context())
+	writeJSON(w, http.StatusOK, object{{"id", u.ID}, {"email", u.Email}})
+}

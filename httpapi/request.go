@@ -1,0 +1,211 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// MaxBodyBytes caps request bodies; larger ones are answered with 413.
+const MaxBodyBytes = 1 << 20
+
+// bodyError is a request body that could not be read; status is 400, 413
+// or 415.
+type bodyError struct {
+	status int
+	msg    string
+	// nonField is set for a body that parsed but is not an object: DRF
+	// answers {"non_field_errors": [...]} then.
+	nonField bool
+}
+
+func (e *bodyError) Error() string { return e.msg }
+
+// readBody reads a JSON, form-encoded or multipart body into a map of
+// field values, as DRF's parsers do. An empty body gives an empty map.
+// JSON values are kept as decoded (json.Number for numbers); form values
+// are strings.
+func readBody(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
+	if r.Body == nil || r.ContentLength == 0 {
+		return map[string]any{}, nil
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return nil, &bodyError{status: http.StatusRequestEntityTooLarge,
+				msg: fmt.Sprintf("Request body is larger than %d bytes.", MaxBodyBytes)}
+		}
+		return nil, &bodyError{status: http.StatusBadRequest, msg: "Could not read the request body."}
+	}
+	if len(body) == 0 {
+		return map[string]any{}, nil
+	}
+	ct := r.Header.Get("Content-Type")
+	mt, params, _ := mime.ParseMediaType(ct)
+	switch mt {
+	case "application/json":
+		return parseJSON(body)
+	case "application/x-www-form-urlencoded":
+		vals, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, &bodyError{status: http.StatusBadRequest, msg: "Form parse error - " + err.Error()}
+		}
+		return formValues(vals), nil
+	case "multipart/form-data":
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Header.Set("Content-Type", mime.FormatMediaType(mt, params))
+		if err := r.ParseMultipartForm(MaxBodyBytes); err != nil {
+			return nil, &bodyError{status: http.StatusBadRequest, msg: "Multipart form parse error - " + err.Error()}
+		}
+		return formValues(r.MultipartForm.Value), nil
+	}
+	if ct == "" {
+		ct = "none"
+	}
+	return nil, &bodyError{status: http.StatusUnsupportedMediaType,
+		msg: fmt.Sprintf("Unsupported media type \"%s\" in request.", ct)}
+}
+
+func formValues(vals map[string][]string) map[string]any {
+	m := make(map[string]any, len(vals))
+	for k, v := range vals {
+		if len(v) > 0 {
+			m[k] = v[len(v)-1] // Django's QueryDict returns the last value
+		}
+	}
+	return m
+}
+
+// parseJSON decodes one JSON object, reporting errors with the position
+// (line, column, char) the way Python's json module does.
+func parseJSON(body []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, jsonError(body, err)
+	}
+	if off := dec.InputOffset(); len(bytes.TrimSpace(body[off:])) > 0 {
+		rest := body[off:]
+		off += int64(len(rest) - len(bytes.TrimLeft(rest, " \t\r\n")))
+		return nil, &bodyError{status: http.StatusBadRequest,
+			msg: "JSON parse error - Extra data: " + position(body, off)}
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, &bodyError{status: http.StatusBadRequest, nonField: true,
+			msg: fmt.Sprintf("Invalid data. Expected a dictionary, but got %s.", pyType(v))}
+	}
+	return m, nil
+}
+
+func jsonError(body []byte, err error) error {
+	var off int64
+	msg := err.Error()
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+		if off > 0 {
+			off-- // Offset counts the byte that failed
+		}
+		msg = strings.TrimPrefix(se.Error(), "invalid character ")
+		msg = "Invalid character " + msg
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		off = int64(len(body))
+		msg = "Expecting value"
+	}
+	return &bodyError{status: http.StatusBadRequest,
+		msg: "JSON parse error - " + msg + ": " + position(body, off)}
+}
+
+// position formats a byte offset as Python does: "line L column C (char N)".
+func position(body []byte, off int64) string {
+	if off > int64(len(body)) {
+		off = int64(len(body))
+	}
+	line := 1 + bytes.Count(body[:off], []byte("\n"))
+	col := off + 1
+	if i := bytes.LastIndexByte(body[:off], '\n'); i >= 0 {
+		col = off - int64(i)
+	}
+	return fmt.Sprintf("line %d column %d (char %d)", line, col, off)
+}
+
+// pyType names a decoded JSON value by its Python type, as DRF reports it.
+func pyType(v any) string {
+	switch v.(type) {
+	case []any:
+		return "list"
+	case string:
+		return "str"
+	case json.Number:
+		if strings.ContainsAny(v.(json.Number).String(), ".eE") {
+			return "float"
+		}
+		return "int"
+	case bool:
+		return "bool"
+	case nil:
+		return "NoneType"
+	}
+	return "dict"
+}
+
+// Field error messages of DRF's CharField.
+const (
+	msgRequired  = "This field is required."
+	msgBlank     = "This field may not be blank."
+	msgNull      = "This field may not be null."
+	msgNotString = "Not a valid string."
+)
+
+// stringField reads a DRF CharField: numbers are coerced to strings;
+// lists, objects and booleans are not strings. It returns the value, or
+// the field's error message.
+func stringField(data map[string]any, name string, trim bool) (string, string) {
+	v, ok := data[name]
+	if !ok {
+		return "", msgRequired
+	}
+	var s string
+	switch x := v.(type) {
+	case nil:
+		return "", msgNull
+	case string:
+		s = x
+	case json.Number:
+		s = x.String()
+	default:
+		return "", msgNotString
+	}
+	if trim {
+		s = strings.TrimSpace(s)
+	}
+	if s == "" {
+		return "", msgBlank
+	}
+	return s, ""
+}
+
+// fields validates several CharFields at once and returns their values, or
+// the {"field": ["message"]} body DRF answers with 400.
+func fields(data map[string]any, names ...string) ([]string, object) {
+	vals := make([]string, len(names))
+	var errs object
+	for i, n := range names {
+		v, msg := stringField(data, n, n != "password")
+		if msg != "" {
+			errs = append(errs, kv{n, []string{msg}})
+		}
+		vals[i] = v
+	}
+	return vals, errs
+}

@@ -1,0 +1,99 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/jwtrevoke/jwtrevoke"
+)
+
+// obtain answers POST /api/token/: {"email","password"} → {"refresh","access"}.
+func (h *Handler) obtain(w http.ResponseWriter, r *http.Request) {
+	data, err := readBody(w, r)
+	if err != nil {
+		bodyErrorAnswer(w, err)
+		return
+	}
+	vals, errs := fields(data, "email", "password")
+	if errs != nil {
+		writeJSON(w, http.StatusBadRequest, errs)
+		return
+	}
+	pair, err := h.svc.Obtain(r.Context(), vals[0], vals[1], clientInfo(r))
+	if errors.Is(err, jwtrevoke.ErrNoActiveAccount) {
+		h.unauthorized(w, detail(err.Error()))
+		return
+	}
+	if err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, object{{"refresh", pair.Refresh}, {"access", pair.Access}})
+}
+
+// tokenField reads the one CharField a token view takes, answering 400 if
+// it is missing or unusable.
+func tokenField(w http.ResponseWriter, r *http.Request, name string) (string, bool) {
+	data, err := readBody(w, r)
+	if err != nil {
+		bodyErrorAnswer(w, err)
+		return "", false
+	}
+	vals, errs := fields(data, name)
+	if errs != nil {
+		writeJSON(w, http.StatusBadRequest, errs)
+		return "", false
+	}
+	return vals[0], true
+}
+
+// refresh answers POST /api/token/refresh/: {"refresh"} → {"access"} (and
+// "refresh" with rotation on).
+func (h *Handler) refresh(w http.ResponseWriter, r *http.Request) {
+	raw, ok := tokenField(w, r, "refresh")
+	if !ok {
+		return
+	}
+	pair, err := h.svc.Refresh(r.Context(), raw)
+	if err != nil {
+		h.tokenViewError(w, r, err)
+		return
+	}
+	body := object{{"access", pair.Access}}
+	if pair.Refresh != "" {
+		body = append(body, kv{"refresh", pair.Refresh})
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// verify answers POST /api/token/verify/: {"token"} → {}. A blacklisted or
+// revoked token gives 400 {"non_field_errors": ["Token is blacklisted"]},
+// as SimpleJWT answers for a blacklisted refresh token.
+func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
+	raw, ok := tokenField(w, r, "token")
+	if !ok {
+		return
+	}
+	err := h.svc.Verify(r.Context(), raw)
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, object{})
+	case errors.Is(err, jwtrevoke.ErrTokenBlacklisted):
+		writeJSON(w, http.StatusBadRequest, object{{"non_field_errors", []string{err.Error()}}})
+	default:
+		h.tokenViewError(w, r, err)
+	}
+}
+
+// blacklist answers POST /api/token/blacklist/: {"refresh"} → {}.
+func (h *Handler) blacklist(w http.ResponseWriter, r *http.Request) {
+	raw, ok := tokenField(w, r, "refresh")
+	if !ok {
+		return
+	}
+	if err := h.svc.Blacklist(r.Context(), raw); err != nil {
+		h.tokenViewError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, object{})
+}

@@ -1,0 +1,81 @@
+package jwtrevoke
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Settings configure tokens and authentication. Field names map to
+// SimpleJWT's setting names (in the comments), and DefaultSettings returns
+// the seed's values.
+type Settings struct {
+	AccessTokenLifetime    time.Duration // ACCESS_TOKEN_LIFETIME, default 5m
+	RefreshTokenLifetime   time.Duration // REFRESH_TOKEN_LIFETIME, default 24h
+	RotateRefreshTokens    bool          // ROTATE_REFRESH_TOKENS, default false
+	BlacklistAfterRotation bool          // BLACKLIST_AFTER_ROTATION, default true
+	AuthHeaderTypes        []string      // AUTH_HEADER_TYPES, default ["Bearer"]
+	AuthHeaderName         string        // AUTH_HEADER_NAME, default "Authorization"
+	Algorithm              string        // ALGORITHM: HS256 (default), HS384 or HS512
+	SigningKey             string        // SIGNING_KEY; empty: generated once and kept in the store
+	Leeway                 time.Duration // LEEWAY, default 0
+	Issuer                 string        // ISSUER: set as iss and required when not empty
+	Audience               string        // AUDIENCE: set as aud and required when not empty
+	UserIDClaim            string        // USER_ID_CLAIM, default "user_id"
+	TokenTypeClaim         string        // TOKEN_TYPE_CLAIM, default "token_type"
+	JTIClaim               string        // JTI_CLAIM, default "jti"
+	UpdateLastLogin        bool          // UPDATE_LAST_LOGIN, default false
+	CheckUserIsActive      bool          // CHECK_USER_IS_ACTIVE, default true
+}
+
+// DefaultSettings returns the seed tutorial's settings.
+func DefaultSettings() Settings {
+	return Settings{
+		AccessTokenLifetime:    5 * time.Minute,
+		RefreshTokenLifetime:   24 * time.Hour,
+		RotateRefreshTokens:    false,
+		BlacklistAfterRotation: true,
+		AuthHeaderTypes:        []string{"Bearer"},
+		AuthHeaderName:         "Authorization",
+		Algorithm:              "HS256",
+		UserIDClaim:            "user_id",
+		TokenTypeClaim:         "token_type",
+		JTIClaim:               "jti",
+		CheckUserIsActive:      true,
+	}
+}
+
+// minKeyBytes is the shortest HMAC key accepted per algorithm: the hash
+// output size (RFC 7518 section 3.2).
+var minKeyBytes = map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}
+
+// Validate reports the first setting that cannot work.
+func (s Settings) Validate() error {
+	var errs []error
+	if s.AccessTokenLifetime <= 0 {
+		errs = append(errs, errors.New("ACCESS_TOKEN_LIFETIME must be positive"))
+	}
+	if s.RefreshTokenLifetime <= 0 {
+		errs = append(errs, errors.New("REFRESH_TOKEN_LIFETIME must be positive"))
+	}
+	if s.Leeway < 0 {
+		errs = append(errs, errors.New("LEEWAY must not be negative"))
+	}
+	if len(s.AuthHeaderTypes) == 0 {
+		errs = append(errs, errors.New("AUTH_HEADER_TYPES must name at least one type"))
+	}
+	if s.AuthHeaderName == "" {
+		errs = append(errs, errors.New("AUTH_HEADER_NAME must not be empty"))
+	}
+	if s.UserIDClaim == "" || s.TokenTypeClaim == "" || s.JTIClaim == "" {
+		errs = append(errs, errors.New("USER_ID_CLAIM, TOKEN_TYPE_CLAIM and JTI_CLAIM must not be empty"))
+	}
+	min, ok := minKeyBytes[s.Algorithm]
+	switch {
+	case !ok:
+		errs = append(errs, fmt.Errorf("ALGORITHM %q is not supported (HS256, HS384, HS512)", s.Algorithm))
+	case s.SigningKey != "" && len(s.SigningKey) < min:
+		errs = append(errs, fmt.Errorf("SIGNING_KEY is %d bytes; %s needs at least %d", len(s.SigningKey), s.Algorithm, min))
+	}
+	return errors.Join(errs...)
+}

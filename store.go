@@ -1,0 +1,144 @@
+package jwtrevoke
+
+import (
+	"context"
+	"time"
+)
+
+// User is an account that can log in. Its shape follows Django's user model
+// (the seed's users_user table), so a Django user table can be shared.
+type User struct {
+	ID           int64
+	Email        string
+	PasswordHash string // Django-format hash: argon2$..., pbkdf2_sha256$..., bcrypt_sha256$...
+	IsActive     bool
+	IsStaff      bool
+	IsSuperuser  bool
+	DateJoined   time.Time
+	LastLogin    *time.Time // nil until the first login recorded with UPDATE_LAST_LOGIN
+}
+
+// OutstandingToken is a row of SimpleJWT's token_blacklist_outstandingtoken
+// table: a refresh token that was issued, with its blacklisting if any.
+type OutstandingToken struct {
+	ID            int64  // assigned by the store
+	UserID        *int64 // nil when the user is unknown (e.g. a foreign token)
+	JTI           string
+	Token         string // the whole encoded refresh token
+	CreatedAt     *time.Time
+	ExpiresAt     time.Time
+	BlacklistedAt *time.Time // set when read back from the store and blacklisted
+}
+
+// Session is one login: the family of refresh tokens (by rotation) and the
+// access tokens minted from them. Every token of a session carries its ID in
+// the "sid" claim, which is what lets logout revoke access tokens too.
+type Session struct {
+	ID        string
+	UserID    int64
+	CreatedAt time.Time
+	// ExpiresAt is when the last token of the session stops being valid:
+	// the newest refresh token's exp plus one access token lifetime.
+	ExpiresAt time.Time
+	RevokedAt *time.Time
+	IP        string
+	UserAgent string
+}
+
+// Revocation makes tokens stop being accepted before their exp. Exactly one
+// of SessionID, JTI or NotBefore (with UserID) says what is revoked:
+//   - SessionID: every token carrying that sid claim (logout, blacklist);
+//   - JTI: one access token (the one that called logout, when it belongs to
+//     another session than the refresh token);
+//   - NotBefore: every token of UserID whose iat is before it (logout-all).
+type Revocation struct {
+	Seq       int64 // assigned by the store, strictly increasing
+	SessionID string
+	JTI       string
+	UserID    int64
+	NotBefore time.Time
+	// ExpiresAt is when the revocation stops mattering: the last moment a
+	// revoked token could still be valid. The store may raise it to the
+	// session's own ExpiresAt.
+	ExpiresAt time.Time
+	Reason    string // logout, logout_all, blacklist, admin, ...
+	CreatedAt time.Time
+}
+
+// FlushResult counts what FlushExpired deleted.
+type FlushResult struct {
+	Outstanding int64
+	Blacklisted int64
+	Sessions    int64
+	Revocations int64
+}
+
+// TokenQuery selects outstanding tokens for listing.
+type TokenQuery struct {
+	UserID          *int64 // only this user's tokens
+	BlacklistedOnly bool
+	Limit           int // 0 means no limit
+	Offset          int
+}
+
+// Store is where users, issued tokens, sessions and revocations live durably.
+// Every method that returns without error has committed its write. Errors
+// other than the documented sentinels mean the store could not answer; the
+// caller must then refuse (fail closed).
+type Store interface {
+	// CreateUser inserts u and sets u.ID. Emails are unique regardless of
+	// case. Returns ErrExists if the email is taken.
+	CreateUser(ctx context.Context, u *User) error
+	// UserByID returns ErrNotFound if there is no such user.
+	UserByID(ctx context.Context, id int64) (*User, error)
+	// UserByEmail matches the email case-insensitively. Returns ErrNotFound
+	// if there is no such user.
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	// UpdateUser writes the password hash, flags and last login of u.
+	// Returns ErrNotFound if there is no such user.
+	UpdateUser(ctx context.Context, u *User) error
+
+	// IssueSession records a login: the refresh token as outstanding and its
+	// session, in one transaction.
+	IssueSession(ctx context.Context, t OutstandingToken, s Session) error
+	// IsBlacklisted reports whether the token with this jti is blacklisted.
+	IsBlacklisted(ctx context.Context, jti string) (bool, error)
+	// Blacklist get-or-creates the outstanding row for t (by JTI), adds its
+	// blacklisted row, and records revs, all in one transaction. Session
+	// revocations also mark the session revoked. It returns revs with Seq set
+	// (and ExpiresAt raised to the session's expiry where that is later).
+	// Returns ErrBlacklisted, writing nothing, if t is already blacklisted.
+	Blacklist(ctx context.Context, t OutstandingToken, revs ...Revocation) ([]Revocation, error)
+	// Rotate replaces old by next in old's session: when blacklistOld is
+	// set it blacklists old (returning ErrBlacklisted, writing nothing, if
+	// it already was), registers next as outstanding and raises the
+	// session's ExpiresAt to sessionExpires, in one transaction.
+	Rotate(ctx context.Context, old OutstandingToken, blacklistOld bool, next OutstandingToken, sessionID string, sessionExpires time.Time) error
+	// RevokeUser records rev (a user-wide revocation with NotBefore set),
+	// blacklists every unexpired outstanding token of rev.UserID and
+	// revokes each of the user's live sessions with a session revocation of
+	// its own, in one transaction. It returns every revocation it recorded,
+	// with Seq set.
+	RevokeUser(ctx context.Context, rev Revocation) ([]Revocation, error)
+	// Revocations returns the revocations with Seq > afterSeq that have not
+	// expired at now, in Seq order.
+	Revocations(ctx context.Context, afterSeq int64, now time.Time) ([]Revocation, error)
+	// Sessions returns the user's sessions that have not expired at now,
+	// newest first.
+	Sessions(ctx context.Context, userID int64, now time.Time) ([]Session, error)
+	// OutstandingTokens lists outstanding tokens (with BlacklistedAt), newest
+	// first.
+	OutstandingTokens(ctx context.Context, q TokenQuery) ([]OutstandingToken, error)
+	// FlushExpired deletes outstanding tokens (with their blacklisted rows),
+	// sessions and revocations that expired at or before now, in
+	// transactions of at most batch rows each, so that other writers are
+	// never blocked for long.
+	FlushExpired(ctx context.Context, now time.Time, batch int) (FlushResult, error)
+
+	// Setting returns the stored value of key, first storing value if the
+	// key is absent (atomically: concurrent callers all get the same value).
+	Setting(ctx context.Context, key, value string) (string, error)
+
+	// Close releases the store's resources.
+	Close() error
+}

@@ -1,0 +1,404 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jwtrevoke/jwtrevoke"
+)
+
+var _ jwtrevoke.Store = (*Store)(nil)
+
+// Store keeps everything in maps behind one mutex.
+type Store struct {
+	mu          sync.Mutex
+	users       map[int64]jwtrevoke.User
+	nextUser    int64
+	outstanding map[string]*jwtrevoke.OutstandingToken // by jti
+	nextToken   int64
+	sessions    map[string]*jwtrevoke.Session
+	revocations []jwtrevoke.Revocation
+	nextSeq     int64
+	settings    map[string]string
+}
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{
+		users:       map[int64]jwtrevoke.User{},
+		outstanding: map[string]*jwtrevoke.OutstandingToken{},
+		sessions:    map[string]*jwtrevoke.Session{},
+		settings:    map[string]string{},
+	}
+}
+
+// Close does nothing.
+func (s *Store) Close() error { return nil }
+
+func (s *Store) lock(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	return nil
+}
+
+func cloneTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := *t
+	return &v
+}
+
+func cloneUser(u jwtrevoke.User) *jwtrevoke.User {
+	u.LastLogin = cloneTime(u.LastLogin)
+	return &u
+}
+
+// CreateUser implements jwtrevoke.Store.
+func (s *Store) CreateUser(ctx context.Context, u *jwtrevoke.User) error {
+	if err := s.lock(ctx); err != nil {
+		return fmt.Errorf("create user: %w", err)
+	}
+	defer s.mu.Unlock()
+	for _, o := range s.users {
+		if strings.EqualFold(o.Email, u.Email) {
+			return fmt.Errorf("create user %q: %w", u.Email, jwtrevoke.ErrExists)
+		}
+	}
+	s.nextUser++
+	u.ID = s.nextUser
+	s.users[u.ID] = *cloneUser(*u)
+	return nil
+}
+
+// UserByID implements jwtrevoke.Store.
+func (s *Store) UserByID(ctx context.Context, id int64) (*jwtrevoke.User, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, fmt.Errorf("user by id: %w", err)
+	}
+	defer s.mu.Unlock()
+	u, ok := s.users[id]
+	if !ok {
+		return nil, fmt.Errorf("user %d: %w", id, jwtrevoke.ErrNotFound)
+	}
+	return cloneUser(u), nil
+}
+
+// UserByEmail implements jwtrevoke.Store.
+func (s *Store) UserByEmail(ctx context.Context, email string) (*jwtrevoke.User, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, fmt.Errorf("user by email: %w", err)
+	}
+	defer s.mu.Unlock()
+	for _, u := range s.users {
+		if strings.EqualFold(u.Email, email) {
+			return cloneUser(u), nil
+		}
+	}
+	return nil, fmt.Errorf("user %q: %w", email, jwtrevoke.ErrNotFound)
+}
+
+// UpdateUser implements jwtrevoke.Store.
+func (s *Store) UpdateUser(ctx context.Context, u *jwtrevoke.User) error {
+	if err := s.lock(ctx); err != nil {
+		return fmt.Errorf("update user: %w", err)
+	}
+	defer s.mu.Unlock()
+	old, ok := s.users[u.ID]
+	if !ok {
+		return fmt.Errorf("update user %d: %w", u.ID, jwtrevoke.ErrNotFound)
+	}
+	old.PasswordHash = u.PasswordHash
+	old.IsActive = u.IsActive
+	old.IsStaff = u.IsStaff
+	old.IsSuperuser = u.IsSuperuser
+	old.LastLogin = cloneTime(u.LastLogin)
+	s.users[u.ID] = old
+	return nil
+}
+
+func (s *Store) userRef(id *int64) *int64 {
+	if id == nil {
+		return nil
+	}
+	if _, ok := s.users[*id]; !ok {
+		return nil
+	}
+	v := *id
+	return &v
+}
+
+// getOrCreate returns the outstanding row for t.JTI, creating it if needed.
+// The caller holds the lock.
+func (s *Store) getOrCreate(t jwtrevoke.OutstandingToken) *jwtrevoke.OutstandingToken {
+	if o, ok := s.outstanding[t.JTI]; ok {
+		return o
+	}
+	s.nextToken++
+	o := t
+	o.ID = s.nextToken
+	o.UserID = s.userRef(t.UserID)
+	o.CreatedAt = cloneTime(t.CreatedAt)
+	o.BlacklistedAt = nil
+	s.outstanding[t.JTI] = &o
+	return &o
+}
+
+// IssueSession implements jwtrevoke.Store.
+func (s *Store) IssueSession(ctx context.Context, t jwtrevoke.OutstandingToken, sess jwtrevoke.Session) error {
+	if err := s.lock(ctx); err != nil {
+		return fmt.Errorf("issue session: %w", err)
+	}
+	defer s.mu.Unlock()
+	if _, ok := s.sessions[sess.ID]; ok {
+		return fmt.Errorf("issue session %s: %w", sess.ID, jwtrevoke.ErrExists)
+	}
+	if _, ok := s.outstanding[t.JTI]; ok {
+		return fmt.Errorf("issue session: token %s: %w", t.JTI, jwtrevoke.ErrExists)
+	}
+	s.getOrCreate(t)
+	c := sess
+	c.RevokedAt = cloneTime(sess.RevokedAt)
+	s.sessions[sess.ID] = &c
+	return nil
+}
+
+// IsBlacklisted implements jwtrevoke.Store.
+func (s *Store) IsBlacklisted(ctx context.Context, jti string) (bool, error) {
+	if err := s.lock(ctx); err != nil {
+		return false, fmt.Errorf("is blacklisted: %w", err)
+	}
+	defer s.mu.Unlock()
+	o, ok := s.outstanding[jti]
+	return ok && o.BlacklistedAt != nil, nil
+}
+
+// record appends revs (the caller holds the lock) and returns them with Seq set.
+func (s *Store) record(now time.Time, revs []jwtrevoke.Revocation) []jwtrevoke.Revocation {
+	out := make([]jwtrevoke.Revocation, 0, len(revs))
+	for _, r := range revs {
+		if r.SessionID != "" {
+			if sess, ok := s.sessions[r.SessionID]; ok {
+				if sess.ExpiresAt.After(r.ExpiresAt) {
+					r.ExpiresAt = sess.ExpiresAt
+				}
+				if sess.RevokedAt == nil {
+					t := now
+					sess.RevokedAt = &t
+				}
+			}
+		}
+		if r.CreatedAt.IsZero() {
+			r.CreatedAt = now
+		}
+		s.nextSeq++
+		r.Seq = s.nextSeq
+		s.revocations = append(s.revocations, r)
+		out = append(out, r)
+	}
+	return out
+}
+
+// Blacklist implements jwtrevoke.Store.
+func (s *Store) Blacklist(ctx context.Context, t jwtrevoke.OutstandingToken, revs ...jwtrevoke.Revocation) ([]jwtrevoke.Revocation, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, fmt.Errorf("blacklist token: %w", err)
+	}
+	defer s.mu.Unlock()
+	if o, ok := s.outstanding[t.JTI]; ok && o.BlacklistedAt != nil {
+		return nil, fmt.Errorf("blacklist token %s: %w", t.JTI, jwtrevoke.ErrBlacklisted)
+	}
+	now := time.Now().UTC()
+	o := s.getOrCreate(t)
+	o.BlacklistedAt = &now
+	return s.record(now, revs), nil
+}
+
+// Rotate implements jwtrevoke.Store.
+func (s *Store) Rotate(ctx context.Context, old jwtrevoke.OutstandingToken, blacklistOld bool, next jwtrevoke.OutstandingToken, sessionID string, sessionExpires time.Time) error {
+	if err := s.lock(ctx); err != nil {
+		return fmt.Errorf("rotate token: %w", err)
+	}
+	defer s.mu.Unlock()
+	now := time.Now().UTC()
+	if blacklistOld {
+		if o, ok := s.outstanding[old.JTI]; ok && o.BlacklistedAt != nil {
+			return fmt.Errorf("rotate token %s: %w", old.JTI, jwtrevoke.ErrBlacklisted)
+		}
+	}
+	if _, ok := s.outstanding[next.JTI]; ok {
+		return fmt.Errorf("rotate token: new token %s: %w", next.JTI, jwtrevoke.ErrExists)
+	}
+	if blacklistOld {
+		o := s.getOrCreate(old)
+		o.BlacklistedAt = &now
+	}
+	s.getOrCreate(next)
+	if sess, ok := s.sessions[sessionID]; ok && sessionExpires.After(sess.ExpiresAt) {
+		sess.ExpiresAt = sessionExpires
+	}
+	return nil
+}
+
+// RevokeUser implements jwtrevoke.Store.
+func (s *Store) RevokeUser(ctx context.Context, rev jwtrevoke.Revocation) ([]jwtrevoke.Revocation, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, fmt.Errorf("revoke user: %w", err)
+	}
+	defer s.mu.Unlock()
+	now := time.Now().UTC()
+	for _, o := range s.outstanding {
+		if o.UserID != nil && *o.UserID == rev.UserID && o.BlacklistedAt == nil && o.ExpiresAt.After(now) {
+			t := now
+			o.BlacklistedAt = &t
+		}
+	}
+	revs := []jwtrevoke.Revocation{rev}
+	var ids []string
+	for id, sess := range s.sessions {
+		if sess.UserID == rev.UserID && sess.RevokedAt == nil && sess.ExpiresAt.After(now) {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		revs = append(revs, jwtrevoke.Revocation{
+			SessionID: id, UserID: rev.UserID, ExpiresAt: s.sessions[id].ExpiresAt,
+			Reason: rev.Reason, CreatedAt: rev.CreatedAt,
+		})
+	}
+	return s.record(now, revs), nil
+}
+
+// Revocations implements jwtrevoke.Store.
+func (s *Store) Revocations(ctx context.Context, afterSeq int64, now time.Time) ([]jwtrevoke.Revocation, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, fmt.Errorf("list revocations: %w", err)
+	}
+	defer s.mu.Unlock()
+	var out []jwtrevoke.Revocation
+	for _, r := range s.revocations {
+		if r.Seq > afterSeq && r.ExpiresAt.After(now) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// Sessions implements jwtrevoke.Store.
+func (s *Store) Sessions(ctx context.Context, userID int64, now time.Time) ([]jwtrevoke.Session, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	defer s.mu.Unlock()
+	var out []jwtrevoke.Session
+	for _, sess := range s.sessions {
+		if sess.UserID == userID && sess.ExpiresAt.After(now) {
+			c := *sess
+			c.RevokedAt = cloneTime(sess.RevokedAt)
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.After(out[j].CreatedAt)
+		}
+		return out[i].ID > out[j].ID
+	})
+	return out, nil
+}
+
+// OutstandingTokens implements jwtrevoke.Store.
+func (s *Store) OutstandingTokens(ctx context.Context, q jwtrevoke.TokenQuery) ([]jwtrevoke.OutstandingToken, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	defer s.mu.Unlock()
+	var out []jwtrevoke.OutstandingToken
+	for _, o := range s.outstanding {
+		if q.UserID != nil && (o.UserID == nil || *o.UserID != *q.UserID) {
+			continue
+		}
+		if q.BlacklistedOnly && o.BlacklistedAt == nil {
+			continue
+		}
+		c := *o
+		c.UserID = cloneID(o.UserID)
+		c.CreatedAt = cloneTime(o.CreatedAt)
+		c.BlacklistedAt = cloneTime(o.BlacklistedAt)
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
+	if q.Offset > 0 {
+		if q.Offset >= len(out) {
+			return nil, nil
+		}
+		out = out[q.Offset:]
+	}
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out, nil
+}
+
+func cloneID(id *int64) *int64 {
+	if id == nil {
+		return nil
+	}
+	v := *id
+	return &v
+}
+
+// FlushExpired implements jwtrevoke.Store. Batching means nothing here: the
+// whole flush holds the lock once.
+func (s *Store) FlushExpired(ctx context.Context, now time.Time, batch int) (jwtrevoke.FlushResult, error) {
+	var res jwtrevoke.FlushResult
+	if err := s.lock(ctx); err != nil {
+		return res, fmt.Errorf("flush expired: %w", err)
+	}
+	defer s.mu.Unlock()
+	for jti, o := range s.outstanding {
+		if !o.ExpiresAt.After(now) {
+			if o.BlacklistedAt != nil {
+				res.Blacklisted++
+			}
+			res.Outstanding++
+			delete(s.outstanding, jti)
+		}
+	}
+	for id, sess := range s.sessions {
+		if !sess.ExpiresAt.After(now) {
+			res.Sessions++
+			delete(s.sessions, id)
+		}
+	}
+	kept := s.revocations[:0]
+	for _, r := range s.revocations {
+		if r.ExpiresAt.After(now) {
+			kept = append(kept, r)
+		} else {
+			res.Revocations++
+		}
+	}
+	s.revocations = kept
+	return res, nil
+}
+
+// Setting implements jwtrevoke.Store.
+func (s *Store) Setting(ctx context.Context, key, value string) (string, error) {
+	if err := s.lock(ctx); err != nil {
+		return "", fmt.Errorf("setting %s: %w", key, err)
+	}
+	defer s.mu.Unlock()
+	if v, ok := s.settings[key]; ok {
+		return v, nil
+	}
+	s.settings[key] = value
+	return value, nil
+}

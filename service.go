@@ -100,7 +100,7 @@ func New(ctx context.Context, store Store, settings Settings, opts Options) (*Se
 	if len(key) < minKeyBytes[settings.Algorithm] {
 		return nil, fmt.Errorf("stored signing key is too short for %s", settings.Algorithm)
 	}
-	c, err := newCodec(settings, []byte(key))
+	c, err := newCodec(settings, []byte(key), s.now)
 	if err != nil {
 		return nil, err
 	}

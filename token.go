@@ -70,7 +70,7 @@ type codec struct {
 	parser *jwt.Parser
 }
 
-func newCodec(s Settings, key []byte) (*codec, error) {
+func newCodec(s Settings, key []byte, now func() time.Time) (*codec, error) {
 	m := jwt.GetSigningMethod(s.Algorithm)
 	if m == nil {
 		return nil, fmt.Errorf("unknown algorithm %q", s.Algorithm)
@@ -82,6 +82,7 @@ func newCodec(s Settings, key []byte) (*codec, error) {
 		jwt.WithJSONNumber(),
 		jwt.WithLeeway(s.Leeway),
 		jwt.WithIssuedAt(),
+		jwt.WithTimeFunc(now),
 	}
 	if s.Issuer != "" {
 		opts = append(opts, jwt.WithIssuer(s.Issuer))

@@ -1,0 +1,368 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// testKey is a fixed signing key, so that processes sharing a database in
+// a test also share tokens.
+const testKey = "0123456789abcdef0123456789abcdef-test-signing-key"
+
+// TestMain lets the test binary act as the jwtrevoke binary: the SIGKILL
+// test re-executes it with JWTREVOKE_TEST_AS_MAIN=1, which is a real,
+// separate server process that can be killed.
+func TestMain(m *testing.M) {
+	if os.Getenv("JWTREVOKE_TEST_AS_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// env returns a Getenv over the given variables only, so tests do not
+// depend on the environment they run in.
+func env(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+// run runs one command in-process and returns its exit code and output.
+func run(t *testing.T, getenv func(string) string, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Getenv: getenv}
+	err := m.Run(t.Context(), args)
+	return exitCode(err), out.String(), errb.String()
+}
+
+// server runs `serve` in-process on a free port until the test ends.
+func server(t *testing.T, getenv func(string) string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	var errb syncBuffer
+	m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &errb, Getenv: getenv,
+		Ready: func(addr string) { ready <- addr }}
+	go func() { done <- m.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)) }()
+	select {
+	case addr := <-ready:
+		t.Cleanup(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve returned %v after shutdown; log:\n%s", err, errb.String())
+			}
+		})
+		return "http://" + addr
+	case err := <-done:
+		cancel()
+		t.Fatalf("serve exited early: %v\n%s", err, errb.String())
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatalf("serve did not start; log:\n%s", errb.String())
+	}
+	return ""
+}
+
+type syncBuffer struct {
+	mu  chan struct{}
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) lock() {
+	if b.mu == nil {
+		b.mu = make(chan struct{}, 1)
+	}
+	b.mu <- struct{}{}
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.lock()
+	defer func() { <-b.mu }()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.lock()
+	defer func() { <-b.mu }()
+	return b.buf.String()
+}
+
+// call makes one JSON request and returns the status and decoded body.
+func call(t *testing.T, method, url, bearer string, body any) (int, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("%s %s: status %d, body %q is not a JSON object", method, url, resp.StatusCode, raw)
+	}
+	return resp.StatusCode, m
+}
+
+func login(t *testing.T, base, email, pass string) (refresh, access string) {
+	t.Helper()
+	st, body := call(t, "POST", base+"/api/auth/token/", "", map[string]string{"email": email, "password": pass})
+	if st != 200 {
+		t.Fatalf("login %s: status %d body %v", email, st, body)
+	}
+	return body["refresh"].(string), body["access"].(string)
+}
+
+func dbURL(t *testing.T) string {
+	return "sqlite://" + filepath.Join(t.TempDir(), "auth.db")
+}
+
+func TestServeDemoWalkthrough(t *testing.T) {
+	getenv := env("JWTREVOKE_DATABASE", dbURL(t))
+	base := server(t, getenv, "--demo")
+	refresh, access := login(t, base, "test@email.com", "test123456")
+	if st, body := call(t, "GET", base+"/api/me/", access, nil); st != 200 || body["email"] != "test@email.com" {
+		t.Fatalf("me: %d %v", st, body)
+	}
+	st, body := call(t, "POST", base+"/api/token/refresh/", "", map[string]string{"refresh": refresh})
+	if st != 200 {
+		t.Fatalf("refresh: %d %v", st, body)
+	}
+	access2 := body["access"].(string)
+	if st, body := call(t, "POST", base+"/api/logout/", access, map[string]string{"refresh": refresh}); st != 205 || body["detail"] != "Logout successful." {
+		t.Fatalf("logout: %d %v", st, body)
+	}
+	if st, body := call(t, "POST", base+"/api/token/refresh/", "", map[string]string{"refresh": refresh}); st != 401 || body["detail"] != "Token is blacklisted" {
+		t.Fatalf("refresh after logout: %d %v", st, body)
+	}
+	for i, a := range []string{access, access2} {
+		if st, body := call(t, "GET", base+"/api/me/", a, nil); st != 401 {
+			t.Fatalf("access %d after logout: %d %v, want 401", i, st, body)
+		}
+	}
+}
+
+func TestCreateUserCommand(t *testing.T) {
+	getenv := env("JWTREVOKE_DATABASE", dbURL(t), "JWTREVOKE_SIGNING_KEY", testKey)
+	code, out, errs := run(t, getenv, "s3cret-pass\n", "createuser", "--email", "ann@example.com", "--password-stdin")
+	if code != 0 || !strings.Contains(out, "created user 1 <ann@example.com>") {
+		t.Fatalf("createuser: code %d out %q err %q", code, out, errs)
+	}
+	code, _, errs = run(t, getenv, "", "createuser", "--email", "ANN@example.com", "--password", "x")
+	if code != 1 || !strings.Contains(errs, "already exists") {
+		t.Fatalf("duplicate createuser: code %d err %q, want 1 and 'already exists'", code, errs)
+	}
+	code, _, errs = run(t, getenv, "", "createuser", "--email", "bob@example.com")
+	if code != 2 || !strings.Contains(errs, "--password") {
+		t.Fatalf("createuser without password: code %d err %q, want 2", code, errs)
+	}
+	base := server(t, getenv)
+	if r, _ := login(t, base, "ann@example.com", "s3cret-pass"); r == "" {
+		t.Fatal("no refresh token")
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"UnknownFlag", []string{"serve", "--nope"}, "unknown flag"},
+		{"UnknownCommand", []string{"frobnicate"}, "unknown command"},
+		{"BadDuration", []string{"migrate", "--access-token-lifetime", "five"}, "not a duration"},
+		{"BadDatabase", []string{"migrate", "--database", "oracle://x"}, "not supported"},
+		{"ShortKey", []string{"migrate", "--signing-key", "short"}, "SIGNING_KEY"},
+		{"BlacklistNoArg", []string{"blacklist"}, "exactly one"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, errs := run(t, env("JWTREVOKE_DATABASE", "memory://"), "", c.args...)
+			if code != 2 || !strings.Contains(errs, c.want) {
+				t.Fatalf("code %d stderr %q, want 2 and %q", code, errs, c.want)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, cmd := range []string{"serve", "migrate", "createuser", "flushexpiredtokens", "blacklist", "tokens", "version"} {
+		code, out, _ := run(t, env(), "", cmd, "--help")
+		if code != 0 || !strings.Contains(out, "--database") {
+			t.Errorf("%s --help: code %d, output lacks --database:\n%s", cmd, code, out)
+		}
+	}
+}
+
+func TestBlacklistAndTokensCommands(t *testing.T) {
+	getenv := env("JWTREVOKE_DATABASE", dbURL(t), "JWTREVOKE_SIGNING_KEY", testKey)
+	base := server(t, getenv, "--demo", "--sync-interval", "50ms")
+	refresh, access := login(t, base, "test@email.com", "test123456")
+	code, out, errs := run(t, getenv, "", "blacklist", refresh)
+	if code != 0 || !strings.Contains(out, "blacklisted token") {
+		t.Fatalf("blacklist: code %d out %q err %q", code, out, errs)
+	}
+	code, _, errs = run(t, getenv, "", "blacklist", refresh)
+	if code != 1 || !strings.Contains(errs, "Token is blacklisted") {
+		t.Fatalf("blacklist again: code %d err %q", code, errs)
+	}
+	code, out, _ = run(t, getenv, "", "tokens", "--blacklisted")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[0], "ID") {
+		t.Fatalf("tokens --blacklisted: code %d out:\n%s", code, out)
+	}
+	// The running server learns of the CLI's revocation from the store.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, _ := call(t, "GET", base+"/api/me/", access, nil)
+		if st == 401 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("access token still accepted 10 s after `jwtrevoke blacklist`: status %d", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestFlushExpiredTokensCommand(t *testing.T) {
+	getenv := env("JWTREVOKE_DATABASE", dbURL(t), "JWTREVOKE_SIGNING_KEY", testKey,
+		"JWTREVOKE_ACCESS_TOKEN_LIFETIME", "1s", "JWTREVOKE_REFRESH_TOKEN_LIFETIME", "1s")
+	base := server(t, getenv, "--demo")
+	r1, _ := login(t, base, "test@email.com", "test123456")
+	login(t, base, "test@email.com", "test123456")
+	if st, body := call(t, "POST", base+"/api/token/blacklist/", "", map[string]string{"refresh": r1}); st != 200 {
+		t.Fatalf("blacklist: %d %v", st, body)
+	}
+	time.Sleep(2100 * time.Millisecond)
+	code, out, errs := run(t, getenv, "", "flushexpiredtokens", "--batch-size", "1")
+	want := "deleted 2 expired outstanding tokens (1 of them blacklisted), 2 sessions, 1 revocations"
+	if code != 0 || !strings.Contains(out, want) {
+		t.Fatalf("flush: code %d out %q err %q, want %q", code, out, errs, want)
+	}
+	code, out, _ = run(t, getenv, "", "flushexpiredtokens")
+	if code != 0 || !strings.Contains(out, "deleted 0 expired outstanding tokens (0 of them blacklisted), 0 sessions, 0 revocations") {
+		t.Fatalf("second flush: %q", out)
+	}
+}
+
+func TestMigrateAndVersion(t *testing.T) {
+	getenv := env("JWTREVOKE_DATABASE", dbURL(t))
+	for range 2 {
+		if code, out, errs := run(t, getenv, "", "migrate"); code != 0 || !strings.Contains(out, "up to date") {
+			t.Fatalf("migrate: %d %q %q", code, out, errs)
+		}
+	}
+	if code, out, _ := run(t, getenv, "", "version"); code != 0 || !strings.HasPrefix(out, "jwtrevoke ") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+}
+
+// TestLogoutSurvivesSIGKILL kills the server process with SIGKILL right
+// after it answered 205 to a logout, restarts it on the same database, and
+// checks that the refresh token and both access tokens of the session are
+// still refused: the logout was durable before it was acknowledged.
+func TestLogoutSurvivesSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts server processes")
+	}
+	db := dbURL(t)
+	start := func() (*exec.Cmd, string) {
+		t.Helper()
+		exe, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(exe, "serve", "--addr", "127.0.0.1:0", "--demo")
+		cmd.Env = append(os.Environ(), "JWTREVOKE_TEST_AS_MAIN=1", "JWTREVOKE_DATABASE="+db, "JWTREVOKE_SIGNING_KEY="+testKey)
+		stderr, err := cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		urlRe := regexp.MustCompile(`url=(http://\S+)`)
+		found := make(chan string, 1)
+		go func() {
+			sc := bufio.NewScanner(stderr)
+			for sc.Scan() {
+				if m := urlRe.FindStringSubmatch(sc.Text()); m != nil {
+					found <- m[1]
+				}
+			}
+		}()
+		select {
+		case u := <-found:
+			return cmd, u
+		case <-time.After(60 * time.Second):
+			t.Fatal("server process did not report its address")
+		}
+		return nil, ""
+	}
+	cmd, base := start()
+	refresh, access := login(t, base, "test@email.com", "test123456")
+	st, body := call(t, "POST", base+"/api/token/refresh/", "", map[string]string{"refresh": refresh})
+	if st != 200 {
+		t.Fatalf("refresh: %d %v", st, body)
+	}
+	access2 := body["access"].(string)
+	st, body = call(t, "POST", base+"/api/logout/", access, map[string]string{"refresh": refresh})
+	if st != 205 {
+		t.Fatalf("logout: %d %v", st, body)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+
+	_, base = start()
+	if st, body := call(t, "POST", base+"/api/token/refresh/", "", map[string]string{"refresh": refresh}); st != 401 || body["detail"] != "Token is blacklisted" {
+		t.Fatalf("refresh after restart: %d %v, want 401 blacklisted", st, body)
+	}
+	for i, a := range []string{access, access2} {
+		if st, body := call(t, "GET", base+"/api/me/", a, nil); st != 401 {
+			t.Fatalf("access token %d after restart: %d %v, want 401", i, st, body)
+		}
+		if st, body := call(t, "POST", base+"/api/token/verify/", "", map[string]string{"token": a}); st != 400 {
+			t.Fatalf("verify access token %d after restart: %d %v, want 400", i, st, body)
+		}
+	}
+	// Another session is untouched by the restart.
+	_, other := login(t, base, "test@email.com", "test123456")
+	if st, _ := call(t, "GET", base+"/api/me/", other, nil); st != 200 {
+		t.Fatalf("new session after restart: %d", st)
+	}
+}

@@ -68,3 +68,22 @@ func TestConfigFileErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestSQLitePath(t *testing.T) {
+	cases := map[string]string{
+		"sqlite:///jwtrevoke.db":     "jwtrevoke.db",
+		"sqlite:///data/auth.db":     "data/auth.db",
+		"sqlite:////var/lib/auth.db": "/var/lib/auth.db",
+		"sqlite://rel.db":            "rel.db",
+	}
+	for url, want := range cases {
+		if got, err := sqlitePath(url); err != nil || got != want {
+			t.Errorf("sqlitePath(%q) = %q, %v; want %q", url, got, err, want)
+		}
+	}
+	for _, bad := range []string{"sqlite://", "sqlite:///", "sqlite:////"} {
+		if _, err := sqlitePath(bad); err == nil {
+			t.Errorf("sqlitePath(%q) accepted", bad)
+		}
+	}
+}

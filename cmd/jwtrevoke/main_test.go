@@ -145,7 +145,7 @@ func login(t *testing.T, base, email, pass string) (refresh, access string) {
 }
 
 func dbURL(t *testing.T) string {
-	return "sqlite://" + filepath.Join(t.TempDir(), "auth.db")
+	return "sqlite:///" + filepath.Join(t.TempDir(), "auth.db") // four slashes: absolute
 }
 
 func TestServeDemoWalkthrough(t *testing.T) {

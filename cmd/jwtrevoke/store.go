@@ -23,7 +23,7 @@ func openStore(ctx context.Context, url string, migrate bool) (jwtrevoke.Store, 
 	case "memory":
 		return memory.New(), nil
 	case "sqlite":
-		path, err := sqlite.PathFromURL(url)
+		path, err := sqlitePath(url)
 		if err != nil {
 			return nil, usageError{err}
 		}
@@ -55,4 +55,16 @@ func (m *Main) openService(ctx context.Context, c *Config, migrate bool, log *sl
 		return nil, nil, err
 	}
 	return svc, st, nil
+}
+
+// sqlitePath turns a SQLite URL into a file path, as SQLAlchemy and
+// dj-database-url read them: sqlite:///jwtrevoke.db is jwtrevoke.db in the
+// working directory, sqlite:////var/lib/auth.db is the absolute path.
+func sqlitePath(url string) (string, error) {
+	rest := strings.TrimPrefix(url, "sqlite://")
+	path := strings.TrimPrefix(rest, "/")
+	if path == "" || path == "/" {
+		return "", fmt.Errorf("database %q names no file: use sqlite:///file.db (relative) or sqlite:////abs/path.db", url)
+	}
+	return path, nil
 }

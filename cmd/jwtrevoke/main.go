@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -82,7 +83,16 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 // isCobraUsage reports whether cobra refused the arguments themselves.
 func isCobraUsage(err error) bool {
 	var fe *flagError
-	return errors.As(err, &fe)
+	if errors.As(err, &fe) {
+		return true
+	}
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "accepts ", "requires at least", "unknown shorthand"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 type flagError struct{ error }

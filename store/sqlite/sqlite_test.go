@@ -1,0 +1,97 @@
+package sqlite_test
+
+import (
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jwtrevoke/jwtrevoke"
+	"github.com/jwtrevoke/jwtrevoke/store/sqlite"
+	"github.com/jwtrevoke/jwtrevoke/store/storetest"
+)
+
+func mustOpen(t *testing.T, path string) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) jwtrevoke.Store {
+		st := mustOpen(t, filepath.Join(t.TempDir(), "test.db"))
+		t.Cleanup(func() { st.Close() })
+		return st
+	})
+}
+
+func TestReopen(t *testing.T) {
+	storetest.RunReopen(t, func(t *testing.T) (jwtrevoke.Store, func() jwtrevoke.Store) {
+		path := filepath.Join(t.TempDir(), "test.db")
+		return mustOpen(t, path), func() jwtrevoke.Store { return mustOpen(t, path) }
+	})
+}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "test.db")
+	st := mustOpen(t, path)
+	storetest.MustUser(t, st, "kept@example.com")
+	if err := st.Migrate(t.Context()); err != nil {
+		t.Fatalf("second Migrate: %v", err)
+	}
+	if _, err := st.UserByEmail(t.Context(), "kept@example.com"); err != nil {
+		t.Fatalf("user lost by a second Migrate: %v", err)
+	}
+	st.Close()
+}
+
+// TestSimpleJWTSchema checks that the token_blacklist tables are exactly
+// the ones Django's migrations create (shared/reference/schema/sqlite.sql),
+// so a Django + SimpleJWT project can use the same file.
+func TestSimpleJWTSchema(t *testing.T) {
+	ref, err := os.ReadFile("testdata/simplejwt_sqlite.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "test.db")
+	st := mustOpen(t, path)
+	st.Close()
+	got := schemaOf(t, path)
+	for _, stmt := range strings.Split(strings.TrimSpace(string(ref)), ";\n") {
+		want := strings.TrimSuffix(strings.ReplaceAll(stmt, "IF NOT EXISTS ", ""), ";")
+		if !strings.Contains(got, want) {
+			t.Errorf("schema lacks Django's statement\n%s\ngot schema:\n%s", want, got)
+		}
+	}
+}
+
+// schemaOf returns the CREATE statements SQLite recorded, one per line.
+func schemaOf(t *testing.T, path string) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(strings.ReplaceAll(s, "IF NOT EXISTS ", "") + "\n")
+	}
+	return b.String()
+}

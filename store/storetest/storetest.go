@@ -1,0 +1,651 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jwtrevoke/jwtrevoke"
+)
+
+// Run runs the suite against stores made by open: one fresh, empty,
+// migrated store per subtest (open registers its own cleanup).
+func Run(t *testing.T, open func(t *testing.T) jwtrevoke.Store) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, jwtrevoke.Store)
+	}{
+		{"Users", testUsers},
+		{"UserTimes", testUserTimes},
+		{"IssueSession", testIssueSession},
+		{"Blacklist", testBlacklist},
+		{"BlacklistNeverIssued", testBlacklistNeverIssued},
+		{"BlacklistRaisesSessionExpiry", testBlacklistSessionExpiry},
+		{"BlacklistConcurrent", testBlacklistConcurrent},
+		{"Rotate", testRotate},
+		{"RotateConcurrent", testRotateConcurrent},
+		{"RevokeUser", testRevokeUser},
+		{"Revocations", testRevocations},
+		{"OutstandingTokensQuery", testOutstandingQuery},
+		{"FlushExpired", testFlushExpired},
+		{"Setting", testSetting},
+		{"SettingConcurrent", testSettingConcurrent},
+		{"CancelledContext", testCancelled},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
+	}
+}
+
+// RunReopen checks that acknowledged writes survive closing the store and
+// opening it again: open returns a fresh store and a function that reopens
+// the same data.
+func RunReopen(t *testing.T, open func(t *testing.T) (jwtrevoke.Store, func() jwtrevoke.Store)) {
+	ctx := t.Context()
+	st, reopen := open(t)
+	u := MustUser(t, st, "durable@example.com")
+	now := time.Now().UTC()
+	tok, sess := MustSession(t, st, u.ID, now, time.Hour)
+	revs, err := st.Blacklist(ctx, tok, jwtrevoke.Revocation{SessionID: sess.ID, UserID: u.ID,
+		ExpiresAt: now.Add(time.Hour), Reason: "logout", CreatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Setting(ctx, "k", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st2 := reopen()
+	defer st2.Close()
+	if _, err := st2.UserByEmail(ctx, "durable@example.com"); err != nil {
+		t.Fatalf("user after reopen: %v", err)
+	}
+	if b, err := st2.IsBlacklisted(ctx, tok.JTI); err != nil || !b {
+		t.Fatalf("IsBlacklisted after reopen = %v, %v; want true", b, err)
+	}
+	got, err := st2.Revocations(ctx, 0, now)
+	if err != nil || len(got) != 1 || got[0].Seq != revs[0].Seq || got[0].SessionID != sess.ID {
+		t.Fatalf("revocations after reopen = %+v, %v; want the one recorded", got, err)
+	}
+	if v, err := st2.Setting(ctx, "k", "v2"); err != nil || v != "v1" {
+		t.Fatalf("setting after reopen = %q, %v; want v1", v, err)
+	}
+}
+
+var seq int
+
+// MustUser creates an active user.
+func MustUser(tb testing.TB, st jwtrevoke.Store, email string) *jwtrevoke.User {
+	tb.Helper()
+	u := &jwtrevoke.User{Email: email, PasswordHash: "argon2$argon2id$v=19$m=64,t=1,p=1$c2FsdA$aGFzaA", IsActive: true,
+		DateJoined: time.Now().UTC()}
+	if err := st.CreateUser(context.Background(), u); err != nil {
+		tb.Fatalf("create user %s: %v", email, err)
+	}
+	return u
+}
+
+var idMu sync.Mutex
+
+// id returns a unique 32-hex-digit id for tests.
+func id() string {
+	idMu.Lock()
+	defer idMu.Unlock()
+	seq++
+	return fmt.Sprintf("%016x%016x", time.Now().UnixNano(), seq)
+}
+
+// token makes an outstanding token of user expiring at exp.
+func token(user *int64, created, exp time.Time) jwtrevoke.OutstandingToken {
+	j := id()
+	c := created
+	return jwtrevoke.OutstandingToken{UserID: user, JTI: j, Token: "header.payload-" + j + ".sig", CreatedAt: &c, ExpiresAt: exp.Truncate(time.Second)}
+}
+
+// MustSession records a login of user at now whose refresh token lives for
+// life, and returns its token and session.
+func MustSession(tb testing.TB, st jwtrevoke.Store, user int64, now time.Time, life time.Duration) (jwtrevoke.OutstandingToken, jwtrevoke.Session) {
+	tb.Helper()
+	tok := token(&user, now, now.Add(life))
+	sess := jwtrevoke.Session{ID: id(), UserID: user, CreatedAt: now, ExpiresAt: tok.ExpiresAt.Add(5 * time.Minute),
+		IP: "192.0.2.7", UserAgent: "storetest/1.0"}
+	if err := st.IssueSession(context.Background(), tok, sess); err != nil {
+		tb.Fatalf("issue session: %v", err)
+	}
+	return tok, sess
+}
+
+func sameTime(a, b time.Time) bool {
+	return a.Truncate(time.Millisecond).Equal(b.Truncate(time.Millisecond))
+}
+
+func testUsers(t *testing.T, st jwtrevoke.Store) {
+	ctx := t.Context()
+	a := MustUser(t, st, "Ann@Example.com")
+	b := MustUser(t, st, "bob@example.com")
+	if a.ID <= 0 || b.ID <= 0 || a.ID == b.ID {
+		t.Fatalf("ids %d, %d: want distinct positive", a.ID, b.ID)
+	}
+	dup := &jwtrevoke.User{Email: "ann@EXAMPLE.com", PasswordHash: "x", IsActive: true, DateJoined: time.Now()}
+	if err := st.CreateUser(ctx, dup); !errors.Is(err, jwtrevoke.ErrExists) {
+		t.Fatalf("duplicate email in other case: err=%v, want ErrExists", err)
+	}
+	got, err := st.UserByEmail(ctx, "ANN@example.COM")
+	if err != nil || got.ID != a.ID || got.Email != "Ann@Example.com" {
+		t.Fatalf("UserByEmail = %+v, %v; want user %d with the email as written", got, err, a.ID)
+	}
+	if _, err := st.UserByEmail(ctx, "nobody@example.com"); !errors.Is(err, jwtrevoke.ErrNotFound) {
+		t.Fatalf("unknown email: err=%v, want ErrNotFound", err)
+	}
+	if _, err := st.UserByID(ctx, 999999); !errors.Is(err, jwtrevoke.ErrNotFound) {
+		t.Fatalf("unknown id: err=%v, want ErrNotFound", err)
+	}
+	login := time.Now().UTC()
+	a.PasswordHash, a.IsActive, a.IsStaff, a.LastLogin = "pbkdf2_sha256$1$s$h", false, true, &login
+	if err := st.UpdateUser(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	got, err = st.UserByID(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.PasswordHash != a.PasswordHash || got.IsActive || !got.IsStaff || got.LastLogin == nil || !sameTime(*got.LastLogin, login) {
+		t.Fatalf("after update: %+v", got)
+	}
+	got.LastLogin = nil
+	if err := st.UpdateUser(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = st.UserByID(ctx, a.ID); got.LastLogin != nil {
+		t.Fatalf("LastLogin = %v after clearing it", got.LastLogin)
+	}
+	if err := st.UpdateUser(ctx, &jwtrevoke.User{ID: 999999, Email: "x@y.z"}); !errors.Is(err, jwtrevoke.ErrNotFound) {
+		t.Fatalf("update unknown user: err=%v, want ErrNotFound", err)
+	}
+}
+
+func testUserTimes(t *testing.T, st jwtrevoke.Store) {
+	zone := time.FixedZone("UTC+5", 5*3600)
+	joined := time.Date(2026, 3, 4, 5, 6, 7, 123456000, zone)
+	u := &jwtrevoke.User{Email: "tz@example.com", PasswordHash: "x", IsActive: true, DateJoined: joined}
+	if err := st.CreateUser(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.UserByID(t.Context(), u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameTime(got.DateJoined, joined) {
+		t.Fatalf("DateJoined = %v, want the instant %v", got.DateJoined, joined.UTC())
+	}
+}
+
+func testIssueSession(t *testing.T, st jwtrevoke.Store) {
+	ctx := t.Context()
+	u := MustUser(t, st, "a@example.com")
+	now := time.Now().UTC()
+	tok, sess := MustSession(t, st, u.ID, now, time.Hour)
+	toks, err := st.OutstandingTokens(ctx, jwtrevoke.TokenQuery{})
+	if err != nil || len(toks) != 1 {
+		t.Fatalf("OutstandingTokens = %d tokens, %v; want 1", len(toks), err)
+	}
+	g := toks[0]
+	if g.ID <= 0 || g.JTI != tok.JTI || g.Token != tok.Token || g.UserID == nil || *g.UserID != u.ID ||
+		g.CreatedAt == nil || !sameTime(*g.CreatedAt, now) || !g.ExpiresAt.Equal(tok.ExpiresAt) || g.BlacklistedAt != nil {
+		t.Fatalf("outstanding token = %+v, want %+v", g, tok)
+	}
+	if b, err := st.IsBlacklisted(ctx, tok.JTI); err != nil || b {
+		t.Fatalf("IsBlacklisted = %v, %v; want false", b, err)
+	}
+	ss, err := st.Sessions(ctx, u.ID, now)
+	if err != nil || len(ss) != 1 {
+		t.Fatalf("Sessions = %v, %v; want 1", ss, err)
+	}
+	s := ss[0]
+	if s.ID != sess.ID || s.UserID != u.ID || !sameTime(s.CreatedAt, now) || !sameTime(s.ExpiresAt, sess.ExpiresAt) ||
+		s.RevokedAt != nil || s.IP != sess.IP || s.UserAgent != sess.UserAgent {
+		t.Fatalf("session = %+v, want %+v", s, sess)
+	}
+	if err := st.IssueSession(ctx, tok, jwtrevoke.Session{ID: id(), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); !errors.Is(err, jwtrevoke.ErrExists) {
+		t.Fatalf("issuing the same token twice: err=%v, want ErrExists", err)
+	}
+	if ss, _ := st.Sessions(ctx, u.ID, now); len(ss) != 1 {
+		t.Fatalf("a failed IssueSession left %d sessions", len(ss))
+	}
+}
+
+func testBlacklist(t *testing.T, st jwtrevoke.Store) {
+	ctx := t.Context()
+	u := MustUser(t, st, "a@example.com")
+	now := time.Now().UTC()
+	tok, sess := MustSession(t, st, u.ID, now, time.Hour)
+	rev := jwtrevoke.Revocation{SessionID: sess.ID, UserID: u.ID, ExpiresAt: now.Add(time.Minute), Reason: "logout", CreatedAt: now}
+	jrev := jwtrevoke.Revocation{JTI: id(), UserID: u.ID, ExpiresAt: now.Add(time.Minute), Reason: "logout", CreatedAt: now}
+	got, err := st.Blacklist(ctx, tok, rev, jrev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Seq <= 0 || got[1].Seq <= got[0].Seq {
+		t.Fatalf("revocations returned %+v: want 2 with increasing Seq", got)
+	}
+	if b, err := st.IsBlacklisted(ctx, tok.JTI); err != nil || !b {
+		t.Fatalf("IsBlacklisted = %v, %v; want true", b, err)
+	}
+	toks, _ := st.OutstandingTokens(ctx, jwtrevoke.TokenQuery{})
+	if len(toks) != 1 || toks[0].BlacklistedAt == nil {
+		t.Fatalf("after blacklist: %+v, want 1 token with BlacklistedAt", toks)
+	}
+	ss, _ := st.Sessions(ctx, u.ID, now)
+	if len(ss) != 1 || ss[0].RevokedAt == nil {
+		t.Fatalf("session after its revocation: %+v, want RevokedAt set", ss)
+	}
+	again := jwtrevoke.Revocation{SessionID: "other", UserID: u.ID, ExpiresAt: now.Add(time.Minute), Reason: "logout", CreatedAt: now}
+	if _, err := st.Blacklist(ctx, tok, again); !errors.Is(err, jwtrevoke.ErrBlacklisted) {
+		t.Fatalf("second blacklist: err=%v, want ErrBlacklisted", err)
+	}
+	all, err := st.Revocations(ctx, 0, now)
+	if err != nil || len(all) != 2 {
+		t.Fatalf("Revocations = %d, %v; want 2 (the refused second call records nothing)", len(all), err)
+	}
+	if all[1].JTI != jrev.JTI || all[0].SessionID != sess.ID || all[0].Reason != "logout" {
+		t.Fatalf("revocations = %+v", all)
+	}
+	if bl, _ := st.OutstandingTokens(ctx, jwtrevoke.TokenQuery{BlacklistedOnly: true}); len(bl) != 1 {
+		t.Fatalf("%d blacklisted rows, want 1", len(bl))
+	}
+}
+
+func testBlacklistNeverIssued(t *testing.T, st jwtrevoke.Store) {
+	ctx := t.Context()
+	u := MustUser(t, st, "a@example.com")
+	now := time.Now().UTC()
+	ghost := int64(424242)
+	cases := []struct {
+		name   string
+		user   *int64
+		wantID *int64
+	}{
+		{"KnownUser", &u.ID, &u.ID},
+		{"UnknownUser", &ghost, nil},
+		{"NoUser", nil, nil},
+	}
+	for _, c := range cases {
+		tok := token(c.user, now, now.Add(time.Hour))
+		tok.CreatedAt = nil
+		if _, err := st.Blacklist(ctx, tok); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if b, _ := st.IsBlacklisted(ctx, tok.JTI); !b {
+			t.Fatalf("%s: not blacklisted", c.name)
+		}
+		toks, _ := st.OutstandingTokens(ctx, jwtrevoke.TokenQuery{Limit: 1})
+		g := toks[0]
+		if g.JTI != tok.JTI || (g.UserID == nil) != (c.wantID == nil) || (g.UserID != nil && *g.UserID != *c.wantID) {
+			t.Fatalf("%s: row %+v, want user %v", c.name, g, c.wantID)
+		}
+	}
+}
+
+func testBlacklistSessionExpiry(t *testing.T, st jwtrevoke.Store) {
+	ctx := t.Context()
+	u := MustUser(t, st, "a@example.com")
+	now := time.Now().UTC().Truncate(time.Second)
+	tok, sess := MustSession(t, st, u.ID, now, time.Hour)
+	got, err := st.Blacklist(ctx, tok, jwtrevoke.Revocation{SessionID: sess.ID, UserID: u.ID,
+		ExpiresAt: now.Add(time.Minute), Reason: "logout", CreatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameTime(got[0].ExpiresAt, sess.ExpiresAt) {
+		t.Fatalf("revocation expires %v, want raised to the session's %v", got[0].ExpiresAt, sess.ExpiresAt)
+	}
+	if all, _ := st.Revocations(ctx, 0, now); len(all) != 1 || !sameTime(all[0].ExpiresAt, sess.ExpiresAt) {
+		t.Fatalf("stored revocation %+v, want ExpiresAt %v", all, sess.ExpiresAt)
+	}
+}
+
+func testBlacklistConcurrent(t *testing.T, st jwtrevoke.Store) {
+	ctx := t.Context()
+	u := MustUser(t, st, "a@example.com")
+	now := time.Now().UTC()
+	tok, sess := MustSession(t, st, u.ID, now, time.Hour)
+	const n = 50
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = st.Blacklist(ctx, tok, jwtrevoke.Revocation{SessionID: sess.ID, UserID: u.ID,
+				ExpiresAt: now.Add(time.Hour), Reason: "logout", CreatedAt: now})
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, jwtrevoke.ErrBlacklisted):
+			t.Fatalf("concurrent blacklist: unexpected error %v", err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d of %d concurrent blacklists succeeded, want exactly 1", ok, n)
+	}
+	if bl, _ := st.OutstandingTokens(ctx, jwtrevoke.TokenQuery{BlacklistedOnly: true}); len(bl) != 1 {
+		t.Fatalf("%d blacklisted rows, want 1", len(bl))
+	}
+	if revs, _ := st.Revocations(ctx, 0, now); len(revs) != 1 {
+		t.Fatalf("%d revocations recorded, want 1", len(revs))
+	}
+}
+
+func testRotate(t *testing.T, st jwtrevoke.Store) {
+	ctx := t.Context()
+	u := MustUser(t, st, "a@example.com")
+	now := time.Now().UTC().Truncate(time.Second)
+	old, sess := MustSession(t, st, u.ID, now, time.Hour)
+	next := token(&u.ID, now, now.Add(2*time.Hour))
+	later := sess.ExpiresAt.Add(time.Hour)
+	if err := st.Rotate(ctx, old, true, next, sess.ID, later); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := st.IsBlacklisted(ctx, old.JTI); !b {
+		t.Fatal("old token not blacklisted")
+	}
+	if b, _ := st.IsBlacklisted(ctx, next.JTI); b {
+		t.Fatal("new token blacklisted")
+	}
+	toks, _ := st.OutstandingTokens(ctx, jwtrevoke.TokenQuery{})
+	if len(toks) != 2 || toks[0].JTI != next.JTI {
+		t.Fatalf("outstanding %+v: want the new token registered, newest first", toks)
+	}
+	if ss, _ := st.Sessions(ctx, u.ID, now); len(ss) != 1 || !sameTime(ss[0].ExpiresAt, later) {
+		t.Fatalf("session %+v: want ExpiresAt raised to %v", ss, later)
+	}
+	if err := st.Rotate(ctx, next, true, token(&u.ID, now, now.Add(time.Hour)), sess.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	if ss, _ := st.Sessions(ctx, u.ID, now); !sameTime(ss[0].ExpiresAt, later) {
+		t.Fatalf("session expiry lowered to %v", ss[0].ExpiresAt)
+	}
+	next2 := token(&u.ID, now, now.Add(time.Hour))
+	if err := st.Rotate(ctx, old, true, next2, sess.ID, later); !errors.Is(err, jwtrevoke.ErrBlacklisted) {
+		t.Fatalf("rotating a blacklisted token: err=%v, want ErrBlacklisted", err)
+	}
+	toks, _ = st.OutstandingTokens(ctx, jwtrevoke.TokenQuery{})
+	for _, tk := range toks {
+		if tk.JTI == next2.JTI {
+			t.Fatal("a refused rotation registered its new token")
+		}
+	}
+	// Without blacklisting, the old token stays usable.
+	keep, sess2 := MustSession(t, st, u.ID, now, time.Hour)
+	if err := st.Rotate(ctx, keep, false, token(&u.ID, now, now.Add(time.Hour)), sess2.ID, later); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := st.IsBlacklisted(ctx, keep.JTI); b {
+		t.Fatal("rotation without blacklistOld blacklisted the old token")
+	}
+}
+
+func testRotateConcurrent(t *testing.T, st jwtrevoke.Store) {
+	ctx := t.Context()
+	u := MustUser(t, st, "a@example.com")
+	now := time.Now().UTC()
+	old, sess := MustSession(t, st, u.ID, now, time.Hour)
+	const n = 50
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = st.Rotate(ctx, old, true, token(&u.ID, now, now.Add(time.Hour)), sess.ID, now.Add(2*time.Hour))
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, jwtrevoke.ErrBlacklisted):
+			t.Fatalf("concurrent rotate: unexpected error %v", err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d of %d concurrent rotations succeeded, want exactly 1", ok, n)
+	}
+	if toks, _ := st.OutstandingTokens(ctx, jwtrevoke.TokenQuery{}); len(toks) != 2 {
+		t.Fatalf("%d outstanding tokens, want 2 (old + one child)", len(toks))
+	}
+}
+
+func testRevokeUser(t *testing.T, st jwtrevoke.Store) {
+	ctx := t.Context()
+	a := MustUser(t, st, "a@example.com")
+	b := MustUser(t, st, "b@example.com")
+	now := time.Now().UTC()
+	t1, s1 := MustSession(t, st, a.ID, now, time.Hour)
+	t2, s2 := MustSession(t, st, a.ID, now, 2*time.Hour)
+	expired := token(&a.ID, now.Add(-2*time.Hour), now.Add(-time.Hour))
+	if err := st.IssueSession(ctx, expired, jwtrevoke.Session{ID: id(), UserID: a.ID, CreatedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	tb, _ := MustSession(t, st, b.ID, now, time.Hour)
+	rev := jwtrevoke.Revocation{UserID: a.ID, NotBefore: now, ExpiresAt: now.Add(3 * time.Hour), Reason: "logout_all", CreatedAt: now}
+	got, err := st.RevokeUser(ctx, rev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("RevokeUser returned %d revocations, want 3 (user + 2 live sessions): %+v", len(got), got)
+	}
+	var user int
+	sessions := map[string]bool{}
+	for _, r := range got {
+		if r.Seq <= 0 || r.UserID != a.ID {
+			t.Fatalf("revocation %+v: want Seq and user %d", r, a.ID)
+		}
+		if !r.NotBefore.IsZero() {
+			user++
+			if !sameTime(r.NotBefore, now) {
+				t.Fatalf("NotBefore %v, want %v", r.NotBefore, now)
+			}
+		}
+		if r.SessionID != "" {
+			sessions[r.SessionID] = true
+		}
+	}
+	if user != 1 || !sessions[s1.ID] || !sessions[s2.ID] || len(sessions) != 2 {
+		t.Fatalf("revocations %+v: want one user cut-off and sessions %s, %s", got, s1.ID, s2.ID)
+	}
+	for _, tk := range []jwtrevoke.OutstandingToken{t1, t2} {
+		if bl, _ := st.IsBlacklisted(ctx, tk.JTI); !bl {
+			t.Fatalf("token %s of the user not blacklisted", tk.JTI)
+		}
+	}
+	if bl, _ := st.IsBlacklisted(ctx, tb.JTI); bl {
+		t.Fatal("another user's token was blacklisted")
+	}
+	if all, _ := st.Revocations(ctx, 0, now); len(all) != 3 {
+		t.Fatalf("Revocations lists %d, want 3", len(all))
+	}
+}
+
+func testRevocations(t *testing.T, st jwtrevoke.Store) {
+	ctx := t.Context()
+	u := MustUser(t, st, "a@example.com")
+	now := time.Now().UTC()
+	var seqs []int64
+	for i, exp := range []time.Duration{-time.Minute, time.Minute, 2 * time.Minute, 0} {
+		tok := token(&u.ID, now, now.Add(time.Hour))
+		got, err := st.Blacklist(ctx, tok, jwtrevoke.Revocation{JTI: fmt.Sprintf("jti-%d", i), UserID: u.ID,
+			ExpiresAt: now.Add(exp), Reason: "r", CreatedAt: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, got[0].Seq)
+	}
+	all, err := st.Revocations(ctx, 0, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2 || all[0].JTI != "jti-1" || all[1].JTI != "jti-2" {
+		t.Fatalf("Revocations(0, now) = %+v, want jti-1, jti-2 (expired ones and exp == now left out)", all)
+	}
+	r := all[0]
+	if r.Seq != seqs[1] || r.UserID != u.ID || r.Reason != "r" || !sameTime(r.CreatedAt, now) || !sameTime(r.ExpiresAt, now.Add(time.Minute)) || !r.NotBefore.IsZero() || r.SessionID != "" {
+		t.Fatalf("revocation round trip: %+v", r)
+	}
+	after, _ := st.Revocations(ctx, seqs[1], now)
+	if len(after) != 1 || after[0].JTI != "jti-2" {
+		t.Fatalf("Revocations(after %d) = %+v, want jti-2 only", seqs[1], after)
+	}
+}
+
+func testOutstandingQuery(t *testing.T, st jwtrevoke.Store) {
+	ctx := t.Context()
+	a := MustUser(t, st, "a@example.com")
+	b := MustUser(t, st, "b@example.com")
+	now := time.Now().UTC()
+	var aTok []jwtrevoke.OutstandingToken
+	for range 5 {
+		tk, _ := MustSession(t, st, a.ID, now, time.Hour)
+		aTok = append(aTok, tk)
+	}
+	MustSession(t, st, b.ID, now, time.Hour)
+	if _, err := st.Blacklist(ctx, aTok[1]); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := st.OutstandingTokens(ctx, jwtrevoke.TokenQuery{UserID: &a.ID})
+	if len(got) != 5 || got[0].JTI != aTok[4].JTI || got[4].JTI != aTok[0].JTI {
+		t.Fatalf("user a's tokens: %d, first %s; want 5 newest first", len(got), got[0].JTI)
+	}
+	got, _ = st.OutstandingTokens(ctx, jwtrevoke.TokenQuery{UserID: &a.ID, Limit: 2, Offset: 1})
+	if len(got) != 2 || got[0].JTI != aTok[3].JTI || got[1].JTI != aTok[2].JTI {
+		t.Fatalf("limit 2 offset 1: %+v", got)
+	}
+	got, _ = st.OutstandingTokens(ctx, jwtrevoke.TokenQuery{BlacklistedOnly: true})
+	if len(got) != 1 || got[0].JTI != aTok[1].JTI {
+		t.Fatalf("blacklisted only: %+v", got)
+	}
+	if got, _ = st.OutstandingTokens(ctx, jwtrevoke.TokenQuery{}); len(got) != 6 {
+		t.Fatalf("all tokens: %d, want 6", len(got))
+	}
+}
+
+func testFlushExpired(t *testing.T, st jwtrevoke.Store) {
+	ctx := t.Context()
+	u := MustUser(t, st, "a@example.com")
+	now := time.Now().UTC().Truncate(time.Second)
+	var live []jwtrevoke.OutstandingToken
+	for i := range 7 {
+		exp := now.Add(-time.Duration(i) * time.Minute) // i == 0: expires exactly now
+		tk := token(&u.ID, now.Add(-time.Hour), exp)
+		if err := st.IssueSession(ctx, tk, jwtrevoke.Session{ID: id(), UserID: u.ID, CreatedAt: now.Add(-time.Hour), ExpiresAt: exp}); err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			if _, err := st.Blacklist(ctx, tk, jwtrevoke.Revocation{JTI: tk.JTI, UserID: u.ID, ExpiresAt: exp, Reason: "r", CreatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i := range 4 {
+		tk, sess := MustSession(t, st, u.ID, now, time.Hour)
+		live = append(live, tk)
+		if i == 0 {
+			if _, err := st.Blacklist(ctx, tk, jwtrevoke.Revocation{SessionID: sess.ID, UserID: u.ID, ExpiresAt: now.Add(time.Hour), Reason: "r", CreatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	res, err := st.FlushExpired(ctx, now, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := jwtrevoke.FlushResult{Outstanding: 7, Blacklisted: 4, Sessions: 7, Revocations: 4}
+	if res != want {
+		t.Fatalf("FlushExpired = %+v, want %+v", res, want)
+	}
+	toks, _ := st.OutstandingTokens(ctx, jwtrevoke.TokenQuery{})
+	if len(toks) != 4 {
+		t.Fatalf("%d tokens left, want the 4 live ones", len(toks))
+	}
+	if b, _ := st.IsBlacklisted(ctx, live[0].JTI); !b {
+		t.Fatal("a live blacklisted token lost its blacklisting")
+	}
+	if ss, _ := st.Sessions(ctx, u.ID, now.Add(-24*time.Hour)); len(ss) != 4 {
+		t.Fatalf("%d sessions left, want 4", len(ss))
+	}
+	if revs, _ := st.Revocations(ctx, 0, now.Add(-24*time.Hour)); len(revs) != 1 {
+		t.Fatalf("%d revocations left, want 1", len(revs))
+	}
+	if res, err := st.FlushExpired(ctx, now, 2); err != nil || res != (jwtrevoke.FlushResult{}) {
+		t.Fatalf("second flush = %+v, %v; want zeros", res, err)
+	}
+}
+
+func testSetting(t *testing.T, st jwtrevoke.Store) {
+	ctx := t.Context()
+	if v, err := st.Setting(ctx, "signing_key", "first"); err != nil || v != "first" {
+		t.Fatalf("first Setting = %q, %v", v, err)
+	}
+	if v, err := st.Setting(ctx, "signing_key", "second"); err != nil || v != "first" {
+		t.Fatalf("second Setting = %q, %v; want first", v, err)
+	}
+	if v, _ := st.Setting(ctx, "other", "x"); v != "x" {
+		t.Fatalf("other key = %q", v)
+	}
+}
+
+func testSettingConcurrent(t *testing.T, st jwtrevoke.Store) {
+	ctx := t.Context()
+	const n = 20
+	vals := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			vals[i], errs[i] = st.Setting(ctx, "race", fmt.Sprint(i))
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil || vals[i] != vals[0] {
+			t.Fatalf("caller %d got %q, %v; caller 0 got %q", i, vals[i], errs[i], vals[0])
+		}
+	}
+}
+
+func testCancelled(t *testing.T, st jwtrevoke.Store) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	u := &jwtrevoke.User{Email: "c@example.com", PasswordHash: "x", IsActive: true, DateJoined: time.Now()}
+	if err := st.CreateUser(ctx, u); err == nil {
+		t.Fatal("CreateUser with a cancelled context succeeded")
+	}
+	if _, err := st.UserByEmail(t.Context(), "c@example.com"); !errors.Is(err, jwtrevoke.ErrNotFound) {
+		t.Fatalf("the cancelled CreateUser wrote a user: %v", err)
+	}
+	now := time.Now().UTC()
+	if _, err := st.Blacklist(ctx, token(nil, now, now.Add(time.Hour))); err == nil {
+		t.Fatal("Blacklist with a cancelled context succeeded")
+	}
+	if toks, _ := st.OutstandingTokens(t.Context(), jwtrevoke.TokenQuery{}); len(toks) != 0 {
+		t.Fatal("the cancelled Blacklist wrote a token")
+	}
+	if _, err := st.Revocations(ctx, 0, now); err == nil {
+		t.Fatal("Revocations with a cancelled context succeeded")
+	}
+}

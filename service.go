@@ -153,17 +153,21 @@ func (s *Service) apply(revs []Revocation) {
 // RevocationCount returns how many revocations are held in memory.
 func (s *Service) RevocationCount() int { return s.deny.Len() }
 
-// Maintain forgets expired revocations and loads new ones from the store
-// every interval, until ctx is done. Errors are logged, not returned.
+// Maintain loads new revocations from the store every interval and
+// forgets expired ones every minute, until ctx is done. Errors are logged,
+// not returned.
 func (s *Service) Maintain(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
+	sync := time.NewTicker(interval)
+	defer sync.Stop()
+	gc := time.NewTicker(time.Minute)
+	defer gc.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-gc.C:
 			s.deny.GC(s.now().Unix())
+		case <-sync.C:
 			if _, err := s.Sync(ctx); err != nil && ctx.Err() == nil {
 				s.log.Error("sync revocations", "err", err)
 			}

@@ -37,4 +37,4 @@ CREATE TABLE "jwtrevoke_revocation" (
 );
 CREATE INDEX "jwtrevoke_revocation_expires" ON "jwtrevoke_revocation" ("expires_at");
 
-CREATE TABLE "jwtrevoke_setting" ("key" text NOT NULL PRIMARY KEY, "value" text NOT NULL);
+CREATE TABLE "jwtrevoke_setting" ("name" text NOT NULL PRIMARY KEY, "value" text NOT NULL);

@@ -1,0 +1,114 @@
+package sqlstore
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Dialect is what differs between the SQL databases.
+type Dialect struct {
+	// Name is used in error messages ("sqlite", "postgres", "mysql").
+	Name string
+	// Numbered placeholders ($1, $2...) instead of ?.
+	Numbered bool
+	// Returning means inserts report generated keys with RETURNING rather
+	// than LastInsertId.
+	Returning bool
+	// InsertIgnore builds "insert unless the unique key exists": it gets
+	// the INSERT statement and the conflicting column.
+	InsertIgnore func(insert, conflictColumn string) string
+	// EmailEquals is the condition matching the email column against one
+	// placeholder, case-insensitively.
+	EmailEquals string
+	// Time encodes a time for a query argument.
+	Time func(time.Time) any
+	// IsUnique reports a unique or primary key violation.
+	IsUnique func(error) bool
+	// IsRetryable reports a deadlock or serialization failure, after which
+	// the whole transaction is run again.
+	IsRetryable func(error) bool
+}
+
+// OnConflictDoNothing is InsertIgnore for SQLite and PostgreSQL.
+func OnConflictDoNothing(insert, col string) string {
+	return insert + " ON CONFLICT (" + col + ") DO NOTHING"
+}
+
+// rebind turns ? placeholders into $1, $2... when the dialect numbers them.
+func (d *Dialect) rebind(q string) string {
+	if !d.Numbered {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// TextTime is the encoding SQLite uses: Django's, UTC text with
+// microseconds only when not zero; the fixed widths keep text comparison
+// chronological.
+func TextTime(t time.Time) any {
+	t = t.UTC().Truncate(time.Microsecond)
+	if t.Nanosecond() == 0 {
+		return t.Format(layoutSeconds)
+	}
+	return t.Format(layoutMicros)
+}
+
+// NativeTime passes times to drivers that have a timestamp type.
+func NativeTime(t time.Time) any { return t.UTC().Truncate(time.Microsecond) }
+
+const (
+	layoutSeconds = "2006-01-02 15:04:05"
+	layoutMicros  = "2006-01-02 15:04:05.000000"
+)
+
+// scanTime reads a time column, whatever the driver returns for it.
+type scanTime struct {
+	t     time.Time
+	valid bool
+}
+
+func (s *scanTime) Scan(v any) error {
+	switch x := v.(type) {
+	case nil:
+		s.valid = false
+		return nil
+	case time.Time:
+		s.t, s.valid = x.UTC(), true
+		return nil
+	case []byte:
+		return s.parse(string(x))
+	case string:
+		return s.parse(x)
+	}
+	return fmt.Errorf("unreadable time %T", v)
+}
+
+func (s *scanTime) parse(v string) error {
+	for _, layout := range []string{layoutMicros, layoutSeconds, time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			s.t, s.valid = t.UTC(), true
+			return nil
+		}
+	}
+	return fmt.Errorf("unreadable time %q", v)
+}
+
+func (s *scanTime) ptr() *time.Time {
+	if !s.valid {
+		return nil
+	}
+	t := s.t
+	return &t
+}

@@ -1,0 +1,72 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+
+	"github.com/jwtrevoke/jwtrevoke"
+	"github.com/jwtrevoke/jwtrevoke/internal/sqlstore"
+)
+
+var _ jwtrevoke.Store = (*Store)(nil)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+func pgCode(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
+
+var dialect = &sqlstore.Dialect{
+	Name:         "postgres",
+	Numbered:     true,
+	Returning:    true,
+	InsertIgnore: sqlstore.OnConflictDoNothing,
+	EmailEquals:  "lower(email) = lower(?)",
+	Time:         sqlstore.NativeTime,
+	IsUnique:     func(err error) bool { return pgCode(err) == "23505" },
+	// serialization_failure, deadlock_detected
+	IsRetryable: func(err error) bool { c := pgCode(err); return c == "40001" || c == "40P01" },
+}
+
+// Store is a PostgreSQL database.
+type Store struct {
+	*sqlstore.Store
+	url string
+}
+
+// Open connects to the database at url (postgres://user:pass@host:5432/db?...)
+// and pings it. Call Migrate before first use.
+func Open(ctx context.Context, url string) (*Store, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(16)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	return &Store{Store: sqlstore.New(dialect, db, db), url: url}, nil
+}
+
+// Migrate applies the embedded migrations not applied yet.
+func (s *Store) Migrate(ctx context.Context) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	return s.Store.Migrate(ctx, sub, `CREATE TABLE IF NOT EXISTS jwtrevoke_schema_migrations (version integer NOT NULL PRIMARY KEY, name text NOT NULL, applied_at timestamp with time zone NOT NULL)`)
+}

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jwtrevoke/jwtrevoke/internal/testdb"
 )
 
 // testKey is a fixed signing key, so that processes sharing a database in
@@ -148,8 +150,26 @@ func dbURL(t *testing.T) string {
 	return "sqlite:///" + filepath.Join(t.TempDir(), "auth.db") // four slashes: absolute
 }
 
+// databases are the stores the end-to-end tests run on: SQLite always,
+// the servers when their JWTREVOKE_TEST_* variable is set.
+var databases = []struct {
+	name string
+	url  func(t *testing.T) string
+}{
+	{"SQLite", dbURL},
+	{"Memory", func(*testing.T) string { return "memory://" }},
+	{"PostgreSQL", func(t *testing.T) string { return testdb.Postgres(t) }},
+	{"MySQL", func(t *testing.T) string { return testdb.MySQL(t) }},
+}
+
 func TestServeDemoWalkthrough(t *testing.T) {
-	getenv := env("JWTREVOKE_DATABASE", dbURL(t))
+	for _, db := range databases {
+		t.Run(db.name, func(t *testing.T) { walkthrough(t, db.url(t)) })
+	}
+}
+
+func walkthrough(t *testing.T, database string) {
+	getenv := env("JWTREVOKE_DATABASE", database)
 	base := server(t, getenv, "--demo")
 	refresh, access := login(t, base, "test@email.com", "test123456")
 	if st, body := call(t, "GET", base+"/api/me/", access, nil); st != 200 || body["email"] != "test@email.com" {

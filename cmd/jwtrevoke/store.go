@@ -9,6 +9,8 @@ import (
 	"github.com/jwtrevoke/jwtrevoke"
 	"github.com/jwtrevoke/jwtrevoke/password"
 	"github.com/jwtrevoke/jwtrevoke/store/memory"
+	"github.com/jwtrevoke/jwtrevoke/store/mysql"
+	"github.com/jwtrevoke/jwtrevoke/store/postgres"
 	"github.com/jwtrevoke/jwtrevoke/store/sqlite"
 )
 
@@ -31,15 +33,21 @@ func openStore(ctx context.Context, url string, migrate bool) (jwtrevoke.Store, 
 		if err != nil {
 			return nil, err
 		}
-		if migrate {
-			if err := st.Migrate(ctx); err != nil {
-				st.Close()
-				return nil, err
-			}
+		return migrated(ctx, st, migrate)
+	case "postgres", "postgresql":
+		st, err := postgres.Open(ctx, url)
+		if err != nil {
+			return nil, err
 		}
-		return st, nil
+		return migrated(ctx, st, migrate)
+	case "mysql":
+		st, err := mysql.Open(ctx, url)
+		if err != nil {
+			return nil, err
+		}
+		return migrated(ctx, st, migrate)
 	}
-	return nil, usageError{fmt.Errorf("database scheme %q is not supported (sqlite, memory)", scheme)}
+	return nil, usageError{fmt.Errorf("database scheme %q is not supported (sqlite, postgres, mysql, memory)", scheme)}
 }
 
 // openService opens the configured store and the service over it. The
@@ -67,4 +75,21 @@ func sqlitePath(url string) (string, error) {
 		return "", fmt.Errorf("database %q names no file: use sqlite:///file.db (relative) or sqlite:////abs/path.db", url)
 	}
 	return path, nil
+}
+
+// migratingStore is a store with an embedded schema.
+type migratingStore interface {
+	jwtrevoke.Store
+	Migrate(ctx context.Context) error
+}
+
+// migrated runs st's migrations when asked to, closing st on failure.
+func migrated(ctx context.Context, st migratingStore, migrate bool) (jwtrevoke.Store, error) {
+	if migrate {
+		if err := st.Migrate(ctx); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	return st, nil
 }

@@ -145,7 +145,7 @@ func (s *Service) apply(revs []Revocation) {
 		case r.JTI != "":
 			s.deny.AddToken(r.JTI, exp)
 		case !r.NotBefore.IsZero():
-			s.deny.AddUser(r.UserID, r.NotBefore.Unix(), exp)
+			s.deny.AddUser(r.UserID, r.NotBefore.UnixMilli(), exp)
 		}
 	}
 }
@@ -268,7 +268,7 @@ func (s *Service) Obtain(ctx context.Context, email, password string, info Clien
 		JTI:       newJTI(),
 		UserID:    u.ID,
 		HasUser:   true,
-		SessionID: newJTI(),
+		SessionID: newSessionID(now),
 	}
 	refresh, err := s.codec.encode(rc)
 	if err != nil {

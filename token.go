@@ -61,6 +61,22 @@ func newJTI() string {
 	return hex.EncodeToString(b[:])
 }
 
+// newSessionID returns a session id laid out like a UUIDv7 (32 hex
+// digits): the creation time in milliseconds, then random bits. The time
+// lets a logout-all tell sessions begun before it from those begun after,
+// even within one second (iat has whole seconds only).
+func newSessionID(now time.Time) string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	ms := uint64(now.UnixMilli())
+	for i := range 6 {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	b[6] = b[6]&0x0f | 0x70
+	b[8] = b[8]&0x3f | 0x80
+	return hex.EncodeToString(b[:])
+}
+
 // codec signs and parses tokens for one Settings and key.
 type codec struct {
 	s      Settings

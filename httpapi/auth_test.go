@@ -108,6 +108,8 @@ func TestBearerForgedTokens(t *testing.T) {
 		{"HS512RightKey", hs512, 401, bearerBody(msgInvalid)},
 		{"HS512RightKeyGolangJWT", hs512lib, 401, bearerBody(msgInvalid)},
 		{"TwoParts", parts[0] + "." + parts[1], 401, bearerBody(msgInvalid)},
+		{"Empty segments", "..", 401, bearerBody(msgInvalid)},
+		{"Oversized", access(func(c map[string]any) { c["pad"] = strings.Repeat("a", 9000) }), 401, bearerBody(msgInvalid)},
 		{"Expired", access(func(c map[string]any) { c["exp"] = now.Unix() - 10; c["iat"] = now.Unix() - 310 }), 401, bearerBody(msgInvalid)},
 		{"NbfInFuture", access(func(c map[string]any) { c["nbf"] = now.Unix() + 60 }), 401, bearerBody(msgInvalid)},
 		{"IatInFuture", access(func(c map[string]any) { c["iat"] = now.Unix() + 60 }), 401, bearerBody(msgInvalid)},

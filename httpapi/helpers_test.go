@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -171,7 +172,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if cfg.wrap != nil {
 		e.store = cfg.wrap(e.mem)
 	}
-	o := jwtrevoke.Options{Hasher: cheapHasher}
+	o := jwtrevoke.Options{Hasher: cheapHasher, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))}
 	if cfg.clock != nil {
 		o.Now = cfg.clock.Now
 	}
@@ -180,7 +181,8 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		t.Fatalf("jwtrevoke.New: %v", err)
 	}
 	e.svc = svc
-	e.h = httpapi.New(svc, httpapi.Options{})
+	// Store errors are logged: send them to the test's output.
+	e.h = httpapi.New(svc, httpapi.Options{Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
 	e.srv = httptest.NewServer(e.h)
 	t.Cleanup(e.srv.Close)
 	if !cfg.noUsers {
@@ -188,6 +190,13 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		e.createUser(secondEmail, secondPass)
 	}
 	return e
+}
+
+// with returns e for use by a subtest (helpers report to t).
+func (e *env) with(t *testing.T) *env {
+	c := *e
+	c.t = t
+	return &c
 }
 
 // now is the service's time.

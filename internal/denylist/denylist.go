@@ -7,11 +7,11 @@ package denylist
 import "sync"
 
 type cutoff struct {
-	notBefore int64 // tokens with iat < notBefore are revoked
+	notBefore int64 // Unix milliseconds: tokens issued before it are revoked
 	expires   int64
 }
 
-// Set is safe for concurrent use. Times are Unix seconds.
+// Set is safe for concurrent use. Expiry times are Unix seconds.
 type Set struct {
 	mu       sync.RWMutex
 	sessions map[string]int64
@@ -46,8 +46,8 @@ func (s *Set) AddToken(jti string, expires int64) {
 	s.mu.Unlock()
 }
 
-// AddUser revokes every token of user issued before notBefore, until
-// expires. The latest cut-off and the latest expiry win.
+// AddUser revokes every token of user issued before notBefore (Unix
+// milliseconds), until expires. The latest cut-off and the latest expiry win.
 func (s *Set) AddUser(user, notBefore, expires int64) {
 	s.mu.Lock()
 	c := s.users[user]
@@ -58,7 +58,10 @@ func (s *Set) AddUser(user, notBefore, expires int64) {
 }
 
 // Revoked reports whether a token with these claims is revoked. Empty sid
-// or jti are never looked up.
+// or jti are never looked up. Against a user's cut-off, a token counts as
+// issued when its session began, read from a time-ordered session id (see
+// SessionTime), or else at the start of its iat second: a token without
+// such a sid issued in the cut-off's own second is refused, failing closed.
 func (s *Set) Revoked(sid, jti string, user, iat int64) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -72,10 +75,40 @@ func (s *Set) Revoked(sid, jti string, user, iat int64) bool {
 			return true
 		}
 	}
-	if c, ok := s.users[user]; ok && iat < c.notBefore {
-		return true
+	if c, ok := s.users[user]; ok {
+		issued, ok := SessionTime(sid)
+		if !ok {
+			issued = iat * 1000
+		}
+		if issued < c.notBefore {
+			return true
+		}
 	}
 	return false
+}
+
+// SessionTime reads the creation time (Unix milliseconds) from a session
+// id laid out like a UUIDv7 in 32 hex digits: 48 bits of milliseconds, then
+// the version digit 7. Other ids give false.
+func SessionTime(sid string) (int64, bool) {
+	if len(sid) != 32 || sid[12] != '7' {
+		return 0, false
+	}
+	var ms int64
+	for i := range 12 {
+		c := sid[i]
+		var d byte
+		switch {
+		case '0' <= c && c <= '9':
+			d = c - '0'
+		case 'a' <= c && c <= 'f':
+			d = c - 'a' + 10
+		default:
+			return 0, false
+		}
+		ms = ms<<4 | int64(d)
+	}
+	return ms, true
 }
 
 // GC forgets every entry that expired at or before now and returns how many

@@ -12,7 +12,7 @@ func TestRevoked(t *testing.T) {
 	s := denylist.New()
 	s.AddSession("s1", 100)
 	s.AddToken("j1", 100)
-	s.AddUser(7, 50, 100)
+	s.AddUser(7, 50_000, 100)
 	cases := []struct {
 		name     string
 		sid, jti string
@@ -24,8 +24,10 @@ func TestRevoked(t *testing.T) {
 		{"OtherSession", "s2", "x", 1, 60, false},
 		{"RevokedToken", "", "j1", 1, 60, true},
 		{"UserBeforeCutoff", "s2", "x", 7, 49, true},
-		{"UserAtCutoff", "s2", "x", 7, 50, false},
+		{"UserAtCutoffSecond", "s2", "x", 7, 50, false},
 		{"UserNoIat", "", "x", 7, 0, true},
+		{"SessionBeganBeforeCutoff", "00000000c34f" + "7" + "0000000000000000000", "", 7, 99, true},
+		{"SessionBeganAfterCutoff", "00000000c351" + "7" + "0000000000000000000", "", 7, 49, false},
 		{"EmptyIDsNotLookedUp", "", "", 1, 0, false},
 	}
 	for _, c := range cases {
@@ -39,8 +41,8 @@ func TestRevoked(t *testing.T) {
 
 func TestAddKeepsLatest(t *testing.T) {
 	s := denylist.New()
-	s.AddUser(1, 50, 100)
-	s.AddUser(1, 40, 200) // an older cut-off must not lower the newer one
+	s.AddUser(1, 50_000, 100)
+	s.AddUser(1, 40_000, 200) // an older cut-off must not lower the newer one
 	if !s.Revoked("", "", 1, 45) {
 		t.Fatal("cut-off was lowered by an older revocation")
 	}
@@ -56,7 +58,7 @@ func TestGC(t *testing.T) {
 	s.AddSession("old", 10)
 	s.AddSession("new", 30)
 	s.AddToken("old", 10)
-	s.AddUser(1, 5, 10)
+	s.AddUser(1, 5_000, 10)
 	if n := s.GC(10); n != 3 {
 		t.Fatalf("GC removed %d, want 3", n)
 	}
@@ -94,5 +96,17 @@ func BenchmarkRevoked(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		s.Revoked("ffffffffffffffffffffffffffffffff", "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", int64(i), 1)
+	}
+}
+
+func TestSessionTime(t *testing.T) {
+	ms, ok := denylist.SessionTime("018f3a2b4c5d7abc8def0123456789ab")
+	if !ok || ms != 0x018f3a2b4c5d {
+		t.Fatalf("SessionTime = %d, %v; want %d, true", ms, ok, int64(0x018f3a2b4c5d))
+	}
+	for _, bad := range []string{"", "8885eec886a449fb94c9366901ecd576", "018f3a2b4c5d7abc8def0123456789a", "018F3A2B4C5D7ABC8DEF0123456789AB"} {
+		if _, ok := denylist.SessionTime(bad); ok {
+			t.Errorf("SessionTime(%q) accepted", bad)
+		}
 	}
 }

@@ -86,6 +86,14 @@ type TokenQuery struct {
 // other than the documented sentinels mean the store could not answer; the
 // caller must then refuse (fail closed).
 type Store interface {
+	UserStore
+	TokenStore
+	// Close releases the store's resources.
+	Close() error
+}
+
+// UserStore keeps users.
+type UserStore interface {
 	// CreateUser inserts u and sets u.ID. Emails are unique regardless of
 	// case. Returns ErrExists if the email is taken.
 	CreateUser(ctx context.Context, u *User) error
@@ -97,7 +105,10 @@ type Store interface {
 	// UpdateUser writes the password hash, flags and last login of u.
 	// Returns ErrNotFound if there is no such user.
 	UpdateUser(ctx context.Context, u *User) error
+}
 
+// TokenStore keeps issued tokens, sessions, revocations and settings.
+type TokenStore interface {
 	// IssueSession records a login: the refresh token as outstanding and its
 	// session, in one transaction.
 	IssueSession(ctx context.Context, t OutstandingToken, s Session) error
@@ -138,7 +149,4 @@ type Store interface {
 	// Setting returns the stored value of key, first storing value if the
 	// key is absent (atomically: concurrent callers all get the same value).
 	Setting(ctx context.Context, key, value string) (string, error)
-
-	// Close releases the store's resources.
-	Close() error
 }

@@ -199,14 +199,6 @@ func (e *env) with(t *testing.T) *env {
 	return &c
 }
 
-// now is the service's time.
-func (e *env) now() time.Time {
-	if e.clock != nil {
-		return e.clock.Now()
-	}
-	return time.Now()
-}
-
 func (e *env) createUser(email, pw string) *jwtrevoke.User {
 	e.t.Helper()
 	u, err := e.svc.CreateUser(context.Background(), email, pw, false)

@@ -1,9 +1,11 @@
 package httpapi_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -291,6 +293,85 @@ func TestLogoutAllForeignTokens(t *testing.T) {
 		e.wantRevokedAccess(minted)
 		want(t, e.refresh(refresh), http.StatusUnauthorized, tokenBody(msgBlacklisted))
 	})
+}
+
+// Many users log in, refresh, log out at once: each logout revokes its own
+// session and nothing else.
+func TestLogoutConcurrent(t *testing.T) {
+	e := newEnv(t)
+	const n = 12
+	emails := make([]string, n)
+	for i := range n {
+		emails[i] = fmt.Sprintf("user%d@email.com", i)
+		e.createUser(emails[i], userPass)
+	}
+	keep := make([]pair, n)
+	for i := range n {
+		keep[i] = e.MustLogin(emails[i], userPass)
+	}
+	t.Run("Group", func(t *testing.T) {
+		for i := range n {
+			t.Run(emails[i], func(t *testing.T) {
+				t.Parallel()
+				e := e.with(t)
+				p := e.MustLogin(emails[i], userPass)
+				a2 := e.mustRefresh(p.Refresh).Access
+				e.wantMe(a2, emails[i])
+				want(t, e.logout(p.Access, p.Refresh), http.StatusResetContent, bodyLogoutOK)
+				e.wantRevokedAccess(p.Access)
+				e.wantRevokedAccess(a2)
+				e.wantRevokedRefresh(p.Refresh)
+				e.wantMe(keep[i].Access, emails[i])
+			})
+		}
+	})
+	for i := range n {
+		e.wantMe(keep[i].Access, emails[i])
+	}
+}
+
+// The same refresh token logged out by several requests at once: exactly
+// one 205, the others 400 blacklisted (or 401 once their own Bearer, of
+// the same session, is revoked).
+func TestLogoutConcurrentSameToken(t *testing.T) {
+	e := newEnv(t)
+	p := e.MustLogin(userEmail, userPass)
+	caller := e.MustLogin(userEmail, userPass) // another session: survives only its own jti revocation
+	_ = caller
+	const n = 12
+	var (
+		mu  sync.Mutex
+		got []int
+	)
+	t.Run("Group", func(t *testing.T) {
+		for i := range n {
+			t.Run(fmt.Sprint(i), func(t *testing.T) {
+				t.Parallel()
+				r := e.with(t).logout(p.Access, p.Refresh)
+				switch r.Status {
+				case http.StatusResetContent:
+				case http.StatusBadRequest:
+					want(t, r, http.StatusBadRequest, logoutBody(msgBlacklisted))
+				default:
+					want(t, r, http.StatusUnauthorized, bearerBody(msgBlacklisted))
+				}
+				mu.Lock()
+				got = append(got, r.Status)
+				mu.Unlock()
+			})
+		}
+	})
+	count := 0
+	for _, s := range got {
+		if s == http.StatusResetContent {
+			count++
+		}
+	}
+	if count != 1 {
+		t.Errorf("statuses %v: want exactly one 205", got)
+	}
+	e.wantRevokedAccess(p.Access)
+	e.wantRevokedRefresh(p.Refresh)
 }
 
 func TestLogoutAllErrors(t *testing.T) {

@@ -1,10 +1,12 @@
 package httpapi_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -67,6 +69,42 @@ func TestObtain(t *testing.T) {
 			})
 		}
 	}
+	t.Run("MalformedJSON", func(t *testing.T) {
+		// "JSON parse error - <what>: <where>", where as Python's json
+		// module reports it.
+		cases := []struct{ name, body, where string }{
+			{"BadValue", `{"email": x}`, "line 1 column 11 (char 10)"},
+			{"NoColon", `{"email" "x"}`, "line 1 column 10 (char 9)"},
+			{"Unterminated", `{`, "line 1 column 2 (char 1)"},
+			{"TrailingComma", `{"a":1,}`, "line 1 column 8 (char 7)"},
+			{"ExtraData", `{"email": "a", "password": "b"} x`, "line 1 column 33 (char 32)"},
+			{"ExtraDataLaterLine", "{\"email\": \"a\"}\n\n  }", "line 3 column 3 (char 18)"},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				r := e.do(http.MethodPost, "/api/token/", "", "application/json", c.body)
+				wantStatus(t, r, http.StatusBadRequest)
+				m := jsonObject(t, r.Body)
+				d, _ := m["detail"].(string)
+				if len(m) != 1 || !strings.HasPrefix(d, "JSON parse error - ") {
+					t.Fatalf("body %s: want {\"detail\":\"JSON parse error - ...\"}", r.Body)
+				}
+				if !strings.HasSuffix(d, ": "+c.where) {
+					t.Errorf("detail %q: want the position %q", d, c.where)
+				}
+			})
+		}
+	})
+	t.Run("NotAnObject", func(t *testing.T) {
+		for body, typ := range map[string]string{`"x"`: "str", `5`: "int", `true`: "bool", `[]`: "list"} {
+			r := e.do(http.MethodPost, "/api/token/", "", "application/json", body)
+			want(t, r, http.StatusBadRequest, `{"non_field_errors":["Invalid data. Expected a dictionary, but got `+typ+`."]}`)
+		}
+	})
+	t.Run("Null", func(t *testing.T) {
+		want(t, e.post("/api/token/", "", `{"email": null, "password": null}`), http.StatusBadRequest,
+			`{"email":["This field may not be null."],"password":["This field may not be null."]}`)
+	})
 	t.Run("Multipart", func(t *testing.T) {
 		r := e.postMultipart("/api/token/", "", map[string]string{"email": userEmail, "password": userPass})
 		wantStatus(t, r, http.StatusOK)
@@ -281,6 +319,35 @@ func TestRefreshRotation(t *testing.T) {
 	want(t, e.refresh(p1.Refresh), http.StatusUnauthorized, tokenBody(msgBlacklisted))
 	e.wantMe(other.Access, userEmail)
 	e.wantMe(e.mustRefresh(other.Refresh).Access, userEmail)
+}
+
+// Concurrent refreshes of one refresh token with rotation on: exactly
+// one wins, the others are told the token is blacklisted.
+func TestRefreshRotationConcurrentReuse(t *testing.T) {
+	e := newEnv(t, withRotation())
+	p := e.MustLogin(userEmail, userPass)
+	const n = 16
+	var (
+		mu       sync.Mutex
+		statuses []int
+	)
+	t.Run("Group", func(t *testing.T) {
+		for i := range n {
+			t.Run(fmt.Sprint(i), func(t *testing.T) {
+				t.Parallel()
+				r := e.with(t).refresh(p.Refresh)
+				if r.Status != http.StatusOK {
+					want(t, r, http.StatusUnauthorized, tokenBody(msgBlacklisted))
+				}
+				mu.Lock()
+				statuses = append(statuses, r.Status)
+				mu.Unlock()
+			})
+		}
+	})
+	if ok := slices.Index(statuses, http.StatusOK); ok < 0 || slices.Index(statuses[ok+1:], http.StatusOK) >= 0 {
+		t.Errorf("statuses %v: want exactly one 200", statuses)
+	}
 }
 
 // Verify (section A and "Verify" of SEED_BEHAVIOUR.md).

@@ -11,9 +11,24 @@ import (
 	"github.com/jwtrevoke/jwtrevoke"
 )
 
+// Options describe what a store does differently, within the contract.
+type Options struct {
+	// SelfExpiring stores (Redis, with a TTL per key) forget expired data
+	// by themselves, so FlushExpired may find less to delete than was
+	// written: the suite then checks only that expired data is gone and
+	// live data is kept, not the counts.
+	SelfExpiring bool
+}
+
 // Run runs the suite against stores made by open: one fresh, empty,
 // migrated store per subtest (open registers its own cleanup).
 func Run(t *testing.T, open func(t *testing.T) jwtrevoke.Store) {
+	RunWith(t, open, Options{})
+}
+
+// RunWith is Run for a store described by opts.
+func RunWith(t *testing.T, open func(t *testing.T) jwtrevoke.Store, opts Options) {
+	selfExpiring = opts.SelfExpiring
 	tests := []struct {
 		name string
 		fn   func(*testing.T, jwtrevoke.Store)
@@ -77,7 +92,10 @@ func RunReopen(t *testing.T, open func(t *testing.T) (jwtrevoke.Store, func() jw
 	}
 }
 
-var seq int
+var (
+	seq          int
+	selfExpiring bool
+)
 
 // MustUser creates an active user.
 func MustUser(tb testing.TB, st jwtrevoke.Store, email string) *jwtrevoke.User {
@@ -573,7 +591,11 @@ func testFlushExpired(t *testing.T, st jwtrevoke.Store) {
 		t.Fatal(err)
 	}
 	want := jwtrevoke.FlushResult{Outstanding: 7, Blacklisted: 4, Sessions: 7, Revocations: 4}
-	if res != want {
+	if selfExpiring {
+		if res.Outstanding > want.Outstanding || res.Blacklisted > want.Blacklisted || res.Sessions > want.Sessions || res.Revocations > want.Revocations {
+			t.Fatalf("FlushExpired = %+v, more than the %+v expired rows", res, want)
+		}
+	} else if res != want {
 		t.Fatalf("FlushExpired = %+v, want %+v", res, want)
 	}
 	toks, _ := st.OutstandingTokens(ctx, jwtrevoke.TokenQuery{})

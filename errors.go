@@ -50,4 +50,9 @@ var (
 	// (connection refused, timeout, I/O error). Security checks that meet it
 	// refuse: a store error never authenticates anyone.
 	ErrUnavailable = errors.New("store unavailable")
+	// ErrRevocationsStale means this instance could not load revocations
+	// from the store for longer than REVOCATION_MAX_STALENESS, and
+	// REVOCATION_FAIL_MODE is closed: it refuses rather than risk accepting
+	// a token revoked elsewhere.
+	ErrRevocationsStale = errors.New("revocation list is out of date")
 )

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jwtrevoke/jwtrevoke/internal/denylist"
@@ -54,8 +53,8 @@ type Service struct {
 	codec    *codec
 	deny     *denylist.Set
 
-	syncMu  sync.Mutex
-	lastSeq int64
+	sync syncState
+	kick chan struct{} // asks Maintain for a Sync now
 
 	dummyHash string // checked against when the email is unknown, to even out timing
 }
@@ -108,6 +107,7 @@ func New(ctx context.Context, store Store, settings Settings, opts Options) (*Se
 	if s.dummyHash, err = s.hasher.Hash(newJTI()); err != nil {
 		return nil, fmt.Errorf("hash: %w", err)
 	}
+	s.kick = make(chan struct{}, 1)
 	if _, err := s.Sync(ctx); err != nil {
 		return nil, fmt.Errorf("load revocations: %w", err)
 	}
@@ -119,22 +119,6 @@ func (s *Service) Settings() Settings { return s.settings }
 
 // Store returns the service's store.
 func (s *Service) Store() Store { return s.store }
-
-// Sync loads the revocations recorded in the store since the last Sync (by
-// this or any other instance) into memory, and returns how many it loaded.
-func (s *Service) Sync(ctx context.Context) (int, error) {
-	s.syncMu.Lock()
-	defer s.syncMu.Unlock()
-	revs, err := s.store.Revocations(ctx, s.lastSeq, s.now())
-	if err != nil {
-		return 0, err
-	}
-	s.apply(revs)
-	for _, r := range revs {
-		s.lastSeq = max(s.lastSeq, r.Seq)
-	}
-	return len(revs), nil
-}
 
 func (s *Service) apply(revs []Revocation) {
 	for _, r := range revs {
@@ -152,28 +136,6 @@ func (s *Service) apply(revs []Revocation) {
 
 // RevocationCount returns how many revocations are held in memory.
 func (s *Service) RevocationCount() int { return s.deny.Len() }
-
-// Maintain loads new revocations from the store every interval and
-// forgets expired ones every minute, until ctx is done. Errors are logged,
-// not returned.
-func (s *Service) Maintain(ctx context.Context, interval time.Duration) {
-	sync := time.NewTicker(interval)
-	defer sync.Stop()
-	gc := time.NewTicker(time.Minute)
-	defer gc.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-gc.C:
-			s.deny.GC(s.now().Unix())
-		case <-sync.C:
-			if _, err := s.Sync(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("sync revocations", "err", err)
-			}
-		}
-	}
-}
 
 // revoked reports whether c was revoked by logout, blacklist or logout-all.
 func (s *Service) revoked(c *Claims) bool {
@@ -377,6 +339,9 @@ func (s *Service) Verify(ctx context.Context, raw string) error {
 	if err != nil {
 		return err
 	}
+	if s.sync.stale.Load() {
+		return ErrRevocationsStale
+	}
 	if s.revoked(c) {
 		return ErrTokenBlacklisted
 	}
@@ -398,6 +363,9 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (*User, *Claims,
 	c, err := s.codec.decode(raw, AccessToken)
 	if err != nil {
 		return nil, nil, err
+	}
+	if s.sync.stale.Load() {
+		return nil, nil, ErrRevocationsStale
 	}
 	if s.revoked(c) {
 		return nil, nil, ErrTokenBlacklisted

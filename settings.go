@@ -26,7 +26,26 @@ type Settings struct {
 	JTIClaim               string        // JTI_CLAIM, default "jti"
 	UpdateLastLogin        bool          // UPDATE_LAST_LOGIN, default false
 	CheckUserIsActive      bool          // CHECK_USER_IS_ACTIVE, default true
+
+	// RevocationFailMode says what an instance does when it cannot load
+	// revocations from the store for longer than RevocationMaxStaleness:
+	// "closed" (default) refuses authenticated requests, "open" logs and
+	// goes on (REVOCATION_FAIL_MODE).
+	RevocationFailMode string
+	// RevocationMaxStaleness is how old this instance's view of the
+	// revocations may get, default 1s (REVOCATION_MAX_STALENESS).
+	RevocationMaxStaleness time.Duration
+	// RevocationPollInterval is how often revocations are loaded from the
+	// store besides the store's push channel, if any; default 200ms
+	// (REVOCATION_POLL_INTERVAL).
+	RevocationPollInterval time.Duration
 }
+
+// Revocation fail modes.
+const (
+	FailClosed = "closed"
+	FailOpen   = "open"
+)
 
 // DefaultSettings returns the seed tutorial's settings.
 func DefaultSettings() Settings {
@@ -42,6 +61,9 @@ func DefaultSettings() Settings {
 		TokenTypeClaim:         "token_type",
 		JTIClaim:               "jti",
 		CheckUserIsActive:      true,
+		RevocationFailMode:     FailClosed,
+		RevocationMaxStaleness: time.Second,
+		RevocationPollInterval: 200 * time.Millisecond,
 	}
 }
 
@@ -69,6 +91,14 @@ func (s Settings) Validate() error {
 	}
 	if s.UserIDClaim == "" || s.TokenTypeClaim == "" || s.JTIClaim == "" {
 		errs = append(errs, errors.New("USER_ID_CLAIM, TOKEN_TYPE_CLAIM and JTI_CLAIM must not be empty"))
+	}
+	if s.RevocationFailMode != FailClosed && s.RevocationFailMode != FailOpen {
+		errs = append(errs, fmt.Errorf("REVOCATION_FAIL_MODE %q must be closed or open", s.RevocationFailMode))
+	}
+	if s.RevocationPollInterval <= 0 || s.RevocationMaxStaleness <= 0 {
+		errs = append(errs, errors.New("REVOCATION_POLL_INTERVAL and REVOCATION_MAX_STALENESS must be positive"))
+	} else if s.RevocationPollInterval >= s.RevocationMaxStaleness {
+		errs = append(errs, errors.New("REVOCATION_POLL_INTERVAL must be shorter than REVOCATION_MAX_STALENESS"))
 	}
 	min, ok := minKeyBytes[s.Algorithm]
 	switch {

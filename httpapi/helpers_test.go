@@ -563,3 +563,93 @@ func newHexJTI() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+// barrierStore holds every IsBlacklisted call, once armed, until n callers
+// are waiting (or a second has passed), so that n concurrent requests all
+// pass their blacklist check before any of them writes: the write itself
+// must then let only one through.
+type barrierStore struct {
+	jwtrevoke.Store
+	n       int
+	mu      sync.Mutex
+	armed   bool
+	arrived int
+	release chan struct{}
+}
+
+func (s *barrierStore) arm(n int) {
+	s.mu.Lock()
+	s.n, s.armed, s.arrived, s.release = n, true, 0, make(chan struct{})
+	s.mu.Unlock()
+}
+
+func (s *barrierStore) IsBlacklisted(ctx context.Context, jti string) (bool, error) {
+	s.mu.Lock()
+	armed, release := s.armed, s.release
+	if armed {
+		s.arrived++
+		if s.arrived == s.n {
+			close(s.release)
+			s.armed = false
+		}
+	}
+	s.mu.Unlock()
+	black, err := s.Store.IsBlacklisted(ctx, jti) // look first, then wait
+	if armed {
+		select {
+		case <-release:
+		case <-time.After(time.Second):
+		}
+	}
+	return black, err
+}
+
+func newBarrierEnv(t *testing.T, opts ...envOption) (*env, *barrierStore) {
+	t.Helper()
+	var bs *barrierStore
+	opts = append(opts, withStore(func(m *memory.Store) jwtrevoke.Store {
+		bs = &barrierStore{Store: m}
+		return bs
+	}))
+	return newEnv(t, opts...), bs
+}
+
+// concurrently sends the same request n times at once, from plain
+// goroutines (not parallel subtests, which -test.parallel would throttle
+// below n and so deadlock a barrier), and returns the answers.
+func (e *env) concurrently(n int, method, path, bearer, body string) []resp {
+	e.t.Helper()
+	out := make([]resp, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, err := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			req.Header.Set("Content-Type", "application/json")
+			if bearer != "" {
+				req.Header.Set("Authorization", "Bearer "+bearer)
+			}
+			res, err := e.srv.Client().Do(req)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer res.Body.Close()
+			b, err := io.ReadAll(res.Body)
+			out[i], errs[i] = resp{Status: res.StatusCode, Header: res.Header, Body: b}, err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			e.t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	return out
+}

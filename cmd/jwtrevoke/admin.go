@@ -133,7 +133,7 @@ func (m *Main) blacklistCommand() *cobra.Command {
 		Short: "Blacklist a refresh token and revoke its session",
 		Long: `Blacklist a refresh token, as POST /api/token/blacklist/ does: the token and
 every access token of its session are refused from now on (a running server
-picks the revocation up within its --sync-interval).`,
+picks the revocation up within REVOCATION_POLL_INTERVAL).`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageError{errors.New("blacklist: give exactly one refresh token")}

@@ -121,6 +121,12 @@ var settings = []setting{
 		func(s *jwtrevoke.Settings) *bool { return &s.UpdateLastLogin }),
 	boolSetting("CHECK_USER_IS_ACTIVE", "refuse tokens of inactive users",
 		func(s *jwtrevoke.Settings) *bool { return &s.CheckUserIsActive }),
+	stringSetting("REVOCATION_FAIL_MODE", "when revocations cannot be loaded for too long: closed (refuse, 503) or open (log and accept)", false,
+		func(c *Config) *string { return &c.Settings.RevocationFailMode }),
+	durationSetting("REVOCATION_MAX_STALENESS", "how old this instance's view of the revocations may get",
+		func(s *jwtrevoke.Settings) *time.Duration { return &s.RevocationMaxStaleness }),
+	durationSetting("REVOCATION_POLL_INTERVAL", "how often revocations made by other instances are loaded (besides the store's push channel)",
+		func(s *jwtrevoke.Settings) *time.Duration { return &s.RevocationPollInterval }),
 }
 
 func init() {
@@ -234,4 +240,5 @@ func (c *Config) loadFile(path string) error {
 	return nil
 }
 
-var durationNames = map[string]bool{"ACCESS_TOKEN_LIFETIME": true, "REFRESH_TOKEN_LIFETIME": true, "LEEWAY": true}
+var durationNames = map[string]bool{"ACCESS_TOKEN_LIFETIME": true, "REFRESH_TOKEN_LIFETIME": true, "LEEWAY": true,
+	"REVOCATION_MAX_STALENESS": true, "REVOCATION_POLL_INTERVAL": true}

@@ -247,7 +247,7 @@ func TestHelp(t *testing.T) {
 
 func TestBlacklistAndTokensCommands(t *testing.T) {
 	getenv := env("JWTREVOKE_DATABASE", dbURL(t), "JWTREVOKE_SIGNING_KEY", testKey)
-	base := server(t, getenv, "--demo", "--sync-interval", "50ms")
+	base := server(t, getenv, "--demo", "--revocation-poll-interval", "50ms")
 	refresh, access := login(t, base, "test@email.com", "test123456")
 	code, out, errs := run(t, getenv, "", "blacklist", refresh)
 	if code != 0 || !strings.Contains(out, "blacklisted token") {

@@ -22,10 +22,9 @@ const (
 
 func (m *Main) serveCommand() *cobra.Command {
 	var (
-		addr         string
-		demo         bool
-		noMigrate    bool
-		syncInterval time.Duration
+		addr      string
+		demo      bool
+		noMigrate bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -67,7 +66,7 @@ then closes the store.`,
 			}
 			mctx, stopMaintain := context.WithCancel(ctx)
 			defer stopMaintain()
-			go svc.Maintain(mctx, syncInterval)
+			go svc.Maintain(mctx)
 			log.Info("jwtrevoke listening", "url", "http://"+ln.Addr().String(), "database", c.Database,
 				"revocations_loaded", svc.RevocationCount())
 			if m.Ready != nil {
@@ -96,7 +95,6 @@ then closes the store.`,
 	f.StringVar(&addr, "addr", "127.0.0.1:8000", "address to listen on")
 	f.BoolVar(&demo, "demo", false, "create the demo user "+demoEmail+" / "+demoPassword+" if missing")
 	f.BoolVar(&noMigrate, "no-migrate", false, "do not migrate the database on start")
-	f.DurationVar(&syncInterval, "sync-interval", time.Second, "how often to load revocations made by other processes")
 	return cmd
 }
 

@@ -29,6 +29,9 @@ type Dialect struct {
 	// IsRetryable reports a deadlock or serialization failure, after which
 	// the whole transaction is run again.
 	IsRetryable func(error) bool
+	// AfterRevocations, when set, runs in the transaction that recorded
+	// revocations: PostgreSQL's NOTIFY, delivered to listeners on commit.
+	AfterRevocations string
 }
 
 // OnConflictDoNothing is InsertIgnore for SQLite and PostgreSQL.

@@ -348,6 +348,11 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, now time.Time, revs []jw
 		r.Seq = seq
 		out = append(out, r)
 	}
+	if len(out) > 0 && s.d.AfterRevocations != "" {
+		if _, err := tx.ExecContext(ctx, s.d.AfterRevocations); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 
@@ -37,8 +38,13 @@ var dialect = &sqlstore.Dialect{
 	Time:         sqlstore.NativeTime,
 	IsUnique:     func(err error) bool { return pgCode(err) == "23505" },
 	// serialization_failure, deadlock_detected
-	IsRetryable: func(err error) bool { c := pgCode(err); return c == "40001" || c == "40P01" },
+	IsRetryable:      func(err error) bool { c := pgCode(err); return c == "40001" || c == "40P01" },
+	AfterRevocations: "SELECT pg_notify('" + Channel + "', '')",
 }
+
+// Channel is the LISTEN/NOTIFY channel on which every transaction that
+// records revocations notifies (on commit) the other instances.
+const Channel = "jwtrevoke_revocations"
 
 // Store is a PostgreSQL database.
 type Store struct {
@@ -60,6 +66,32 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
 	return &Store{Store: sqlstore.New(dialect, db, db), url: url}, nil
+}
+
+var _ jwtrevoke.Notifier = (*Store)(nil)
+
+// Notify implements jwtrevoke.Notifier with LISTEN on a connection of its
+// own: poke is called for every NOTIFY, i.e. right after another
+// instance's revocation commits.
+func (s *Store) Notify(ctx context.Context, poke func()) error {
+	conn, err := pgx.Connect(ctx, s.url)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	poke() // anything sent before LISTEN took effect
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("listen: %w", err)
+		}
+		poke()
+	}
 }
 
 // Migrate applies the embedded migrations not applied yet.

@@ -36,7 +36,7 @@ type Settings struct {
 	// revocations may get, default 1s (REVOCATION_MAX_STALENESS).
 	RevocationMaxStaleness time.Duration
 	// RevocationPollInterval is how often revocations are loaded from the
-	// store besides the store's push channel, if any; default 200ms
+	// store besides the store's push channel, if any; default 100ms
 	// (REVOCATION_POLL_INTERVAL).
 	RevocationPollInterval time.Duration
 }
@@ -63,7 +63,7 @@ func DefaultSettings() Settings {
 		CheckUserIsActive:      true,
 		RevocationFailMode:     FailClosed,
 		RevocationMaxStaleness: time.Second,
-		RevocationPollInterval: 200 * time.Millisecond,
+		RevocationPollInterval: 100 * time.Millisecond,
 	}
 }
 

@@ -1,21 +1,18 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jwtrevoke/jwtrevoke/internal/proctest"
 	"github.com/jwtrevoke/jwtrevoke/internal/testdb"
 )
 
@@ -318,41 +315,16 @@ func TestLogoutSurvivesSIGKILL(t *testing.T) {
 		t.Skip("starts server processes")
 	}
 	db := dbURL(t)
-	start := func() (*exec.Cmd, string) {
-		t.Helper()
+	start := func() *proctest.Proc {
 		exe, err := os.Executable()
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(exe, "serve", "--addr", "127.0.0.1:0", "--demo")
-		cmd.Env = append(os.Environ(), "JWTREVOKE_TEST_AS_MAIN=1", "JWTREVOKE_DATABASE="+db, "JWTREVOKE_SIGNING_KEY="+testKey)
-		stderr, err := cmd.StderrPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		urlRe := regexp.MustCompile(`url=(http://\S+)`)
-		found := make(chan string, 1)
-		go func() {
-			sc := bufio.NewScanner(stderr)
-			for sc.Scan() {
-				if m := urlRe.FindStringSubmatch(sc.Text()); m != nil {
-					found <- m[1]
-				}
-			}
-		}()
-		select {
-		case u := <-found:
-			return cmd, u
-		case <-time.After(60 * time.Second):
-			t.Fatal("server process did not report its address")
-		}
-		return nil, ""
+		return proctest.Start(t, exe, []string{"JWTREVOKE_TEST_AS_MAIN=1", "JWTREVOKE_DATABASE=" + db, "JWTREVOKE_SIGNING_KEY=" + testKey},
+			"serve", "--addr", "127.0.0.1:0", "--demo")
 	}
-	cmd, base := start()
+	proc := start()
+	base := proc.URL
 	refresh, access := login(t, base, "test@email.com", "test123456")
 	st, body := call(t, "POST", base+"/api/token/refresh/", "", map[string]string{"refresh": refresh})
 	if st != 200 {
@@ -363,12 +335,9 @@ func TestLogoutSurvivesSIGKILL(t *testing.T) {
 	if st != 205 {
 		t.Fatalf("logout: %d %v", st, body)
 	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
+	proc.Kill()
 
-	_, base = start()
+	base = start().URL
 	if st, body := call(t, "POST", base+"/api/token/refresh/", "", map[string]string{"refresh": refresh}); st != 401 || body["detail"] != "Token is blacklisted" {
 		t.Fatalf("refresh after restart: %d %v, want 401 blacklisted", st, body)
 	}

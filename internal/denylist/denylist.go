@@ -62,6 +62,8 @@ func (s *Set) AddUser(user, notBefore, expires int64) {
 // issued when its session began, read from a time-ordered session id (see
 // SessionTime), or else at the start of its iat second: a token without
 // such a sid issued in the cut-off's own second is refused, failing closed.
+// A session time after the token's iat second cannot be honest and is
+// ignored.
 func (s *Set) Revoked(sid, jti string, user, iat int64) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -77,7 +79,9 @@ func (s *Set) Revoked(sid, jti string, user, iat int64) bool {
 	}
 	if c, ok := s.users[user]; ok {
 		issued, ok := SessionTime(sid)
-		if !ok {
+		if !ok || issued > iat*1000+999 {
+			// Not a session id of ours (a foreign jti can look like one):
+			// a session never begins after its token's iat second.
 			issued = iat * 1000
 		}
 		if issued < c.notBefore {

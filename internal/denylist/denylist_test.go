@@ -27,7 +27,8 @@ func TestRevoked(t *testing.T) {
 		{"UserAtCutoffSecond", "s2", "x", 7, 50, false},
 		{"UserNoIat", "", "x", 7, 0, true},
 		{"SessionBeganBeforeCutoff", "00000000c34f" + "7" + "0000000000000000000", "", 7, 99, true},
-		{"SessionBeganAfterCutoff", "00000000c351" + "7" + "0000000000000000000", "", 7, 49, false},
+		{"SessionBeganAfterCutoff", "00000000c351" + "7" + "0000000000000000000", "", 7, 50, false},
+		{"SessionTimeAfterIatIgnored", "ffffffffffff" + "7" + "0000000000000000000", "", 7, 49, true},
 		{"EmptyIDsNotLookedUp", "", "", 1, 0, false},
 	}
 	for _, c := range cases {

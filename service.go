@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -139,14 +140,21 @@ func (s *Service) RevocationCount() int { return s.deny.Len() }
 
 // revoked reports whether c was revoked by logout, blacklist or logout-all.
 func (s *Service) revoked(c *Claims) bool {
-	return s.deny.Revoked(c.SessionID, c.JTI, c.UserID, c.IssuedAt)
+	return s.deny.Revoked(sessionOf(c), c.JTI, c.UserID, c.IssuedAt)
 }
 
-// sessionOf returns the session id of a refresh token: its sid claim, or
-// its own jti for a token issued elsewhere (SimpleJWT) without one.
+// sessionOf returns the session a token belongs to: its sid claim, or,
+// for a token issued elsewhere (SimpleJWT) without one, the pair (user,
+// iat) that SimpleJWT's access tokens share with the refresh token they
+// come from (it copies iat). Two SimpleJWT logins of one user in the same
+// second share that session, so logging out of one also logs out of the
+// other: revocation errs on the safe side.
 func sessionOf(c *Claims) string {
 	if c.SessionID != "" {
 		return c.SessionID
+	}
+	if c.HasUser && c.IssuedAt != 0 {
+		return "simplejwt:" + strconv.FormatInt(c.UserID, 10) + ":" + strconv.FormatInt(c.IssuedAt, 10)
 	}
 	return c.JTI
 }

@@ -337,3 +337,29 @@ func TestSettingsValidate(t *testing.T) {
 		t.Fatalf("defaults with a 32-byte key: %v", err)
 	}
 }
+
+// TestLogoutOfSimpleJWTSession: tokens issued by SimpleJWT (no sid) are
+// tied by user and iat, as SimpleJWT's refreshed access tokens copy iat;
+// logging out with the refresh token revokes its access tokens too.
+func TestLogoutOfSimpleJWTSession(t *testing.T) {
+	svc := mustService(t, memory.New())
+	u := mustUser(t, svc, "a@x.io")
+	now := time.Now().Unix()
+	refresh := signForeign(t, jwt.MapClaims{"token_type": "refresh", "exp": now + 3600, "iat": now - 5,
+		"jti": "a8c5182608744f9c8f1cd4855f3f842e", "user_id": u.ID})
+	access := signForeign(t, jwt.MapClaims{"token_type": "access", "exp": now + 300, "iat": now - 5,
+		"jti": "8885eec886a449fb94c9366901ecd576", "user_id": u.ID})
+	other := signForeign(t, jwt.MapClaims{"token_type": "access", "exp": now + 300, "iat": now - 60,
+		"jti": "9995eec886a449fb94c9366901ecd576", "user_id": u.ID})
+	minted, err := svc.Refresh(t.Context(), refresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller := mustAuth(t, svc, access)
+	if err := svc.Logout(t.Context(), caller, refresh); err != nil {
+		t.Fatal(err)
+	}
+	wantRevoked(t, svc, access)
+	wantRevoked(t, svc, minted.Access)
+	mustAuth(t, svc, other) // another SimpleJWT session of the user
+}

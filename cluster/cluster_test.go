@@ -99,6 +99,12 @@ func TestClusterMySQL(t *testing.T) {
 	runCluster(t, []string{"JWTREVOKE_DATABASE=" + testdb.MySQL(t), "JWTREVOKE_REVOCATION_POLL_INTERVAL=20ms"})
 }
 
+// TestClusterMongo runs three instances on one MongoDB database (FerretDB
+// in tests), where revocations travel by polling.
+func TestClusterMongo(t *testing.T) {
+	runCluster(t, []string{"JWTREVOKE_DATABASE=" + testdb.Mongo(t), "JWTREVOKE_REVOCATION_POLL_INTERVAL=20ms"})
+}
+
 // runCluster logs a user in on A, logs out on A, and measures how long B
 // and C take to refuse the access token; an acceptance after bound is a
 // false accept. Halfway through, C is killed with SIGKILL and restarted:

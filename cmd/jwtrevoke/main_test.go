@@ -157,6 +157,7 @@ var databases = []struct {
 	{"Memory", func(*testing.T) string { return "memory://" }},
 	{"PostgreSQL", func(t *testing.T) string { return testdb.Postgres(t) }},
 	{"MySQL", func(t *testing.T) string { return testdb.MySQL(t) }},
+	{"MongoDB", func(t *testing.T) string { return testdb.Mongo(t) }},
 }
 
 func TestServeDemoWalkthrough(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"github.com/jwtrevoke/jwtrevoke"
 	"github.com/jwtrevoke/jwtrevoke/password"
 	"github.com/jwtrevoke/jwtrevoke/store/memory"
+	"github.com/jwtrevoke/jwtrevoke/store/mongo"
 	"github.com/jwtrevoke/jwtrevoke/store/mysql"
 	"github.com/jwtrevoke/jwtrevoke/store/postgres"
 	"github.com/jwtrevoke/jwtrevoke/store/sqlite"
@@ -46,8 +47,15 @@ func openStore(ctx context.Context, url string, migrate bool) (jwtrevoke.Store, 
 			return nil, err
 		}
 		return migrated(ctx, st, migrate)
+	case "mongodb", "mongodb+srv":
+		st, err := mongo.Open(ctx, url)
+		if err != nil {
+			return nil, err
+		}
+		// Mongo has no schema: its indexes are made even without migrate.
+		return migrated(ctx, st, true)
 	}
-	return nil, usageError{fmt.Errorf("database scheme %q is not supported (sqlite, postgres, mysql, memory)", scheme)}
+	return nil, usageError{fmt.Errorf("database scheme %q is not supported (sqlite, postgres, mysql, mongodb, memory)", scheme)}
 }
 
 // openService opens the configured store and the service over it. The

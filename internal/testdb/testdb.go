@@ -4,12 +4,16 @@
 package testdb
 
 import (
+	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"net/url"
 	"os"
 	"testing"
+
+	mongodrv "go.mongodb.org/mongo-driver/v2/mongo"
+	mongoopts "go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
 
@@ -99,4 +103,30 @@ func redact(raw string) string {
 		return u.Redacted()
 	}
 	return "(unparsable URL)"
+}
+
+// Mongo returns the URL of a fresh database on the MongoDB wire-protocol
+// server named by JWTREVOKE_TEST_MONGO; it is dropped when the test ends.
+func Mongo(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv("JWTREVOKE_TEST_MONGO")
+	if base == "" {
+		Skip(t, "JWTREVOKE_TEST_MONGO not set; skipping MongoDB tests (e.g. mongodb://127.0.0.1:27017/ with FerretDB from tools/ferretdb)")
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := name()
+	u.Path = "/" + db
+	client, err := mongodrv.Connect(mongoopts.Client().ApplyURI(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		_ = client.Database(db).Drop(ctx)
+		_ = client.Disconnect(ctx)
+	})
+	return u.String()
 }

@@ -1,0 +1,486 @@
+package mongo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/jwtrevoke/jwtrevoke"
+)
+
+type tokenDoc struct {
+	ID            int64      `bson:"_id"`
+	JTI           string     `bson:"jti"`
+	UserID        *int64     `bson:"user_id"`
+	Token         string     `bson:"token"`
+	CreatedAt     *time.Time `bson:"created_at"`
+	ExpiresAt     time.Time  `bson:"expires_at"`
+	BlacklistedAt *time.Time `bson:"blacklisted_at"`
+}
+
+// blacklistDoc is the blacklisting of one token. Inserting it (unique jti)
+// is the one atomic step that decides which of several concurrent callers
+// blacklists the token. It carries the revocations recorded with it until
+// they are all in the revocation log (Done), so that a caller that dies
+// half-way is completed by the next one.
+type blacklistDoc struct {
+	JTI           string    `bson:"jti"`
+	TokenID       int64     `bson:"token_id"`
+	BlacklistedAt time.Time `bson:"blacklisted_at"`
+	ExpiresAt     time.Time `bson:"expires_at"`
+	Revs          []revDoc  `bson:"revs"`
+	Done          bool      `bson:"done"`
+	_             struct{}  `bson:"-"`
+}
+
+type revDoc struct {
+	Seq       int64      `bson:"_id"`
+	SessionID string     `bson:"session_id"`
+	JTI       string     `bson:"jti"`
+	UserID    int64      `bson:"user_id"`
+	NotBefore *time.Time `bson:"not_before"`
+	ExpiresAt time.Time  `bson:"expires_at"`
+	Reason    string     `bson:"reason"`
+	CreatedAt time.Time  `bson:"created_at"`
+}
+
+func (d revDoc) rev() jwtrevoke.Revocation {
+	r := jwtrevoke.Revocation{Seq: d.Seq, SessionID: d.SessionID, JTI: d.JTI, UserID: d.UserID,
+		ExpiresAt: d.ExpiresAt.UTC(), Reason: d.Reason, CreatedAt: d.CreatedAt.UTC()}
+	if d.NotBefore != nil {
+		r.NotBefore = d.NotBefore.UTC()
+	}
+	return r
+}
+
+type sessionDoc struct {
+	ID        string     `bson:"_id"`
+	UserID    int64      `bson:"user_id"`
+	CreatedAt time.Time  `bson:"created_at"`
+	ExpiresAt time.Time  `bson:"expires_at"`
+	RevokedAt *time.Time `bson:"revoked_at"`
+	IP        string     `bson:"ip"`
+	UserAgent string     `bson:"user_agent"`
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := t.UTC()
+	return &v
+}
+
+// insertToken adds t as outstanding; ErrExists if its jti is known.
+func (s *Store) insertToken(ctx context.Context, t jwtrevoke.OutstandingToken) (int64, error) {
+	if t.UserID != nil { // a user that does not exist is stored as none, as the SQL stores do
+		n, err := s.users.CountDocuments(ctx, bson.M{"_id": *t.UserID})
+		if err != nil {
+			return 0, err
+		}
+		if n == 0 {
+			t.UserID = nil
+		}
+	}
+	id, err := s.next(ctx, "outstanding_tokens", 1)
+	if err != nil {
+		return 0, err
+	}
+	_, err = s.outstanding.InsertOne(ctx, tokenDoc{ID: id, JTI: t.JTI, UserID: t.UserID, Token: t.Token,
+		CreatedAt: utcPtr(t.CreatedAt), ExpiresAt: t.ExpiresAt.UTC()})
+	if isDup(err) {
+		return 0, fmt.Errorf("token %s: %w", t.JTI, jwtrevoke.ErrExists)
+	}
+	return id, err
+}
+
+// getOrCreate returns the id of t's outstanding document, creating it.
+func (s *Store) getOrCreate(ctx context.Context, t jwtrevoke.OutstandingToken) (int64, error) {
+	var d tokenDoc
+	err := s.outstanding.FindOne(ctx, bson.M{"jti": t.JTI}).Decode(&d)
+	if err == nil {
+		return d.ID, nil
+	}
+	if !errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, err
+	}
+	id, err := s.insertToken(ctx, t)
+	if errors.Is(err, jwtrevoke.ErrExists) { // a concurrent caller created it
+		if err := s.outstanding.FindOne(ctx, bson.M{"jti": t.JTI}).Decode(&d); err != nil {
+			return 0, err
+		}
+		return d.ID, nil
+	}
+	return id, err
+}
+
+// IssueSession implements jwtrevoke.Store.
+func (s *Store) IssueSession(ctx context.Context, t jwtrevoke.OutstandingToken, sess jwtrevoke.Session) error {
+	if _, err := s.insertToken(ctx, t); err != nil {
+		return fmt.Errorf("issue session: %w", err)
+	}
+	_, err := s.sessions.InsertOne(ctx, sessionDoc{ID: sess.ID, UserID: sess.UserID, CreatedAt: sess.CreatedAt.UTC(),
+		ExpiresAt: sess.ExpiresAt.UTC(), RevokedAt: utcPtr(sess.RevokedAt), IP: sess.IP, UserAgent: sess.UserAgent})
+	if isDup(err) {
+		_, _ = s.outstanding.DeleteOne(ctx, bson.M{"jti": t.JTI})
+		return fmt.Errorf("issue session %s: %w", sess.ID, jwtrevoke.ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("issue session: %w", err)
+	}
+	return nil
+}
+
+// IsBlacklisted implements jwtrevoke.Store.
+func (s *Store) IsBlacklisted(ctx context.Context, jti string) (bool, error) {
+	n, err := s.blacklisted.CountDocuments(ctx, bson.M{"jti": jti})
+	if err != nil {
+		return false, fmt.Errorf("is blacklisted: %w", err)
+	}
+	return n > 0, nil
+}
+
+// prepare gives revs their sequence numbers and final expiry (raised to
+// their session's), without writing them.
+func (s *Store) prepare(ctx context.Context, now time.Time, revs []jwtrevoke.Revocation) ([]revDoc, error) {
+	if len(revs) == 0 {
+		return nil, nil
+	}
+	first, err := s.next(ctx, "revocations", int64(len(revs)))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]revDoc, len(revs))
+	for i, r := range revs {
+		if r.SessionID != "" {
+			var sd sessionDoc
+			err := s.sessions.FindOne(ctx, bson.M{"_id": r.SessionID}).Decode(&sd)
+			switch {
+			case err == nil:
+				if sd.ExpiresAt.After(r.ExpiresAt) {
+					r.ExpiresAt = sd.ExpiresAt
+				}
+			case !errors.Is(err, mongo.ErrNoDocuments):
+				return nil, err
+			}
+		}
+		if r.CreatedAt.IsZero() {
+			r.CreatedAt = now
+		}
+		d := revDoc{Seq: first + int64(i), SessionID: r.SessionID, JTI: r.JTI, UserID: r.UserID,
+			ExpiresAt: r.ExpiresAt.UTC(), Reason: r.Reason, CreatedAt: r.CreatedAt.UTC()}
+		if !r.NotBefore.IsZero() {
+			nb := r.NotBefore.UTC()
+			d.NotBefore = &nb
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+// record writes prepared revocations (idempotently: their ids are fixed)
+// and marks their sessions revoked.
+func (s *Store) record(ctx context.Context, now time.Time, docs []revDoc) error {
+	for _, d := range docs {
+		// A duplicate means a concurrent caller finishing the same
+		// blacklisting wrote this very document first.
+		if _, err := s.revocations.ReplaceOne(ctx, bson.M{"_id": d.Seq}, d, options.Replace().SetUpsert(true)); err != nil && !isDup(err) {
+			return err
+		}
+		if d.SessionID != "" {
+			if _, err := s.sessions.UpdateOne(ctx, bson.M{"_id": d.SessionID, "revoked_at": nil},
+				bson.M{"$set": bson.M{"revoked_at": now.UTC()}}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func revs(docs []revDoc) []jwtrevoke.Revocation {
+	out := make([]jwtrevoke.Revocation, len(docs))
+	for i, d := range docs {
+		out[i] = d.rev()
+	}
+	return out
+}
+
+// blacklist blacklists t with the prepared revocations. The insert of the
+// blacklist document decides: a duplicate means someone else blacklisted
+// it (ErrBlacklisted), after finishing their revocations if they died
+// half-way.
+func (s *Store) blacklist(ctx context.Context, t jwtrevoke.OutstandingToken, now time.Time, docs []revDoc) error {
+	id, err := s.getOrCreate(ctx, t)
+	if err != nil {
+		return err
+	}
+	_, err = s.blacklisted.InsertOne(ctx, blacklistDoc{JTI: t.JTI, TokenID: id, BlacklistedAt: now.UTC(),
+		ExpiresAt: t.ExpiresAt.UTC(), Revs: docs, Done: len(docs) == 0})
+	if isDup(err) {
+		var prev blacklistDoc
+		if err := s.blacklisted.FindOne(ctx, bson.M{"jti": t.JTI}).Decode(&prev); err == nil && !prev.Done {
+			if err := s.finish(ctx, now, prev); err != nil {
+				return err
+			}
+		}
+		return fmt.Errorf("token %s: %w", t.JTI, jwtrevoke.ErrBlacklisted)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := s.outstanding.UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"blacklisted_at": now.UTC()}}); err != nil {
+		return err
+	}
+	if len(docs) == 0 {
+		return nil
+	}
+	return s.finish(ctx, now, blacklistDoc{JTI: t.JTI, Revs: docs})
+}
+
+func (s *Store) finish(ctx context.Context, now time.Time, b blacklistDoc) error {
+	if err := s.record(ctx, now, b.Revs); err != nil {
+		return err
+	}
+	_, err := s.blacklisted.UpdateOne(ctx, bson.M{"jti": b.JTI}, bson.M{"$set": bson.M{"done": true}})
+	return err
+}
+
+// Blacklist implements jwtrevoke.Store.
+func (s *Store) Blacklist(ctx context.Context, t jwtrevoke.OutstandingToken, rs ...jwtrevoke.Revocation) ([]jwtrevoke.Revocation, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("blacklist token: %w", err)
+	}
+	now := time.Now()
+	if black, err := s.IsBlacklisted(ctx, t.JTI); err != nil || black {
+		if err == nil {
+			err = s.blacklist(ctx, t, now, nil) // completes an unfinished predecessor
+		}
+		return nil, fmt.Errorf("blacklist token: %w", err)
+	}
+	docs, err := s.prepare(ctx, now, rs)
+	if err != nil {
+		return nil, fmt.Errorf("blacklist token: %w", err)
+	}
+	if err := s.blacklist(ctx, t, now, docs); err != nil {
+		return nil, fmt.Errorf("blacklist token: %w", err)
+	}
+	return revs(docs), nil
+}
+
+// Rotate implements jwtrevoke.Store.
+func (s *Store) Rotate(ctx context.Context, old jwtrevoke.OutstandingToken, blacklistOld bool, next jwtrevoke.OutstandingToken, sessionID string, sessionExpires time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("rotate token: %w", err)
+	}
+	now := time.Now()
+	if blacklistOld {
+		if err := s.blacklist(ctx, old, now, nil); err != nil {
+			return fmt.Errorf("rotate token: %w", err)
+		}
+	}
+	if _, err := s.insertToken(ctx, next); err != nil {
+		return fmt.Errorf("rotate token: %w", err)
+	}
+	if _, err := s.sessions.UpdateOne(ctx, bson.M{"_id": sessionID},
+		bson.M{"$max": bson.M{"expires_at": sessionExpires.UTC()}}); err != nil {
+		return fmt.Errorf("rotate token: %w", err)
+	}
+	return nil
+}
+
+// RevokeUser implements jwtrevoke.Store. Without transactions it runs in
+// steps, each idempotent: blacklist the user's live tokens, then record
+// the revocations.
+func (s *Store) RevokeUser(ctx context.Context, rev jwtrevoke.Revocation) ([]jwtrevoke.Revocation, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("revoke user: %w", err)
+	}
+	now := time.Now()
+	cur, err := s.outstanding.Find(ctx, bson.M{"user_id": rev.UserID, "expires_at": bson.M{"$gt": now}, "blacklisted_at": nil})
+	if err != nil {
+		return nil, fmt.Errorf("revoke user: %w", err)
+	}
+	var toks []tokenDoc
+	if err := cur.All(ctx, &toks); err != nil {
+		return nil, fmt.Errorf("revoke user: %w", err)
+	}
+	for _, d := range toks {
+		t := jwtrevoke.OutstandingToken{JTI: d.JTI, UserID: d.UserID, Token: d.Token, CreatedAt: d.CreatedAt, ExpiresAt: d.ExpiresAt}
+		if err := s.blacklist(ctx, t, now, nil); err != nil && !errors.Is(err, jwtrevoke.ErrBlacklisted) {
+			return nil, fmt.Errorf("revoke user: %w", err)
+		}
+	}
+	cur, err = s.sessions.Find(ctx, bson.M{"user_id": rev.UserID, "revoked_at": nil, "expires_at": bson.M{"$gt": now}},
+		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("revoke user: %w", err)
+	}
+	var sess []sessionDoc
+	if err := cur.All(ctx, &sess); err != nil {
+		return nil, fmt.Errorf("revoke user: %w", err)
+	}
+	all := []jwtrevoke.Revocation{rev}
+	for _, sd := range sess {
+		all = append(all, jwtrevoke.Revocation{SessionID: sd.ID, UserID: rev.UserID, ExpiresAt: sd.ExpiresAt, Reason: rev.Reason, CreatedAt: rev.CreatedAt})
+	}
+	docs, err := s.prepare(ctx, now, all)
+	if err != nil {
+		return nil, fmt.Errorf("revoke user: %w", err)
+	}
+	if err := s.record(ctx, now, docs); err != nil {
+		return nil, fmt.Errorf("revoke user: %w", err)
+	}
+	return revs(docs), nil
+}
+
+// Revocations implements jwtrevoke.Store.
+func (s *Store) Revocations(ctx context.Context, afterSeq int64, now time.Time) ([]jwtrevoke.Revocation, error) {
+	cur, err := s.revocations.Find(ctx, bson.M{"_id": bson.M{"$gt": afterSeq}, "expires_at": bson.M{"$gt": now}},
+		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("list revocations: %w", err)
+	}
+	var docs []revDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("list revocations: %w", err)
+	}
+	return revs(docs), nil
+}
+
+// Sessions implements jwtrevoke.Store.
+func (s *Store) Sessions(ctx context.Context, userID int64, now time.Time) ([]jwtrevoke.Session, error) {
+	cur, err := s.sessions.Find(ctx, bson.M{"user_id": userID, "expires_at": bson.M{"$gt": now}},
+		options.Find().SetSort(bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}))
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	var docs []sessionDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	out := make([]jwtrevoke.Session, len(docs))
+	for i, d := range docs {
+		out[i] = jwtrevoke.Session{ID: d.ID, UserID: d.UserID, CreatedAt: d.CreatedAt.UTC(), ExpiresAt: d.ExpiresAt.UTC(),
+			RevokedAt: utcPtr(d.RevokedAt), IP: d.IP, UserAgent: d.UserAgent}
+	}
+	return out, nil
+}
+
+// OutstandingTokens implements jwtrevoke.Store.
+func (s *Store) OutstandingTokens(ctx context.Context, q jwtrevoke.TokenQuery) ([]jwtrevoke.OutstandingToken, error) {
+	filter := bson.M{}
+	if q.UserID != nil {
+		filter["user_id"] = *q.UserID
+	}
+	if q.BlacklistedOnly {
+		filter["blacklisted_at"] = bson.M{"$ne": nil}
+	}
+	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: -1}}).SetSkip(int64(q.Offset))
+	if q.Limit > 0 {
+		opts.SetLimit(int64(q.Limit))
+	}
+	cur, err := s.outstanding.Find(ctx, filter, opts)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	var docs []tokenDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	out := make([]jwtrevoke.OutstandingToken, len(docs))
+	for i, d := range docs {
+		out[i] = jwtrevoke.OutstandingToken{ID: d.ID, UserID: d.UserID, JTI: d.JTI, Token: d.Token,
+			CreatedAt: utcPtr(d.CreatedAt), ExpiresAt: d.ExpiresAt.UTC(), BlacklistedAt: utcPtr(d.BlacklistedAt)}
+	}
+	return out, nil
+}
+
+// FlushExpired implements jwtrevoke.Store, deleting in batches.
+func (s *Store) FlushExpired(ctx context.Context, now time.Time, batch int) (jwtrevoke.FlushResult, error) {
+	var res jwtrevoke.FlushResult
+	if batch < 1 {
+		batch = 1000
+	}
+	expired := bson.M{"expires_at": bson.M{"$lte": now}}
+	for {
+		ids, err := s.ids(ctx, s.outstanding, expired, batch)
+		if err != nil {
+			return res, fmt.Errorf("flush expired tokens: %w", err)
+		}
+		if len(ids) == 0 {
+			break
+		}
+		b, err := s.blacklisted.DeleteMany(ctx, bson.M{"token_id": bson.M{"$in": ids}})
+		if err != nil {
+			return res, fmt.Errorf("flush expired tokens: %w", err)
+		}
+		o, err := s.outstanding.DeleteMany(ctx, bson.M{"_id": bson.M{"$in": ids}})
+		if err != nil {
+			return res, fmt.Errorf("flush expired tokens: %w", err)
+		}
+		res.Blacklisted += b.DeletedCount
+		res.Outstanding += o.DeletedCount
+		if len(ids) < batch {
+			break
+		}
+	}
+	for _, c := range []struct {
+		coll  *mongo.Collection
+		count *int64
+	}{{s.sessions, &res.Sessions}, {s.revocations, &res.Revocations}} {
+		for {
+			ids, err := s.ids(ctx, c.coll, expired, batch)
+			if err != nil {
+				return res, fmt.Errorf("flush expired %s: %w", c.coll.Name(), err)
+			}
+			if len(ids) == 0 {
+				break
+			}
+			r, err := c.coll.DeleteMany(ctx, bson.M{"_id": bson.M{"$in": ids}})
+			if err != nil {
+				return res, fmt.Errorf("flush expired %s: %w", c.coll.Name(), err)
+			}
+			*c.count += r.DeletedCount
+			if len(ids) < batch {
+				break
+			}
+		}
+	}
+	return res, nil
+}
+
+// ids returns the _id of at most n documents matching filter.
+func (s *Store) ids(ctx context.Context, c *mongo.Collection, filter bson.M, n int) ([]any, error) {
+	cur, err := c.Find(ctx, filter, options.Find().SetLimit(int64(n)).SetProjection(bson.M{"_id": 1}))
+	if err != nil {
+		return nil, err
+	}
+	var docs []bson.M
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, err
+	}
+	ids := make([]any, len(docs))
+	for i, d := range docs {
+		ids[i] = d["_id"]
+	}
+	return ids, nil
+}
+
+// Setting implements jwtrevoke.Store.
+func (s *Store) Setting(ctx context.Context, key, value string) (string, error) {
+	if _, err := s.settings.InsertOne(ctx, bson.M{"_id": key, "value": value}); err != nil && !isDup(err) {
+		return "", fmt.Errorf("setting %s: %w", key, err)
+	}
+	var d struct {
+		Value string `bson:"value"`
+	}
+	if err := s.settings.FindOne(ctx, bson.M{"_id": key}).Decode(&d); err != nil {
+		return "", fmt.Errorf("setting %s: %w", key, err)
+	}
+	return d.Value, nil
+}

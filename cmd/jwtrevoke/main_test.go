@@ -356,3 +356,18 @@ func TestLogoutSurvivesSIGKILL(t *testing.T) {
 		t.Fatalf("new session after restart: %d", st)
 	}
 }
+
+// TestUnreachableDatabase: a store that does not answer stops the command
+// with a clear error, never a server that authenticates without it.
+func TestUnreachableDatabase(t *testing.T) {
+	for _, url := range []string{
+		"postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=2",
+		"mysql://root@127.0.0.1:1/test?timeout=2s",
+		"mongodb://127.0.0.1:1/test?serverSelectionTimeoutMS=2000",
+	} {
+		code, _, errs := run(t, env("JWTREVOKE_DATABASE", url), "", "serve", "--addr", "127.0.0.1:0")
+		if code != 1 || !strings.Contains(errs, "open") {
+			t.Errorf("serve on %s: code %d, stderr %q; want 1 and an error opening the store", url, code, errs)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -24,6 +25,7 @@ type Store struct {
 	revocations []jwtrevoke.Revocation
 	nextSeq     int64
 	settings    map[string]string
+	closed      bool
 }
 
 // New returns an empty store.
@@ -36,14 +38,27 @@ func New() *Store {
 	}
 }
 
-// Close does nothing.
-func (s *Store) Close() error { return nil }
+// ErrClosed is returned by every method of a closed store.
+var ErrClosed = errors.New("memory store is closed")
+
+// Close makes every later call fail with ErrClosed (and forgets nothing,
+// though nothing can read it any more).
+func (s *Store) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	return nil
+}
 
 func (s *Store) lock(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
 	return nil
 }
 

@@ -49,6 +49,7 @@ func RunWith(t *testing.T, open func(t *testing.T) jwtrevoke.Store, opts Options
 		{"Setting", testSetting},
 		{"SettingConcurrent", testSettingConcurrent},
 		{"CancelledContext", testCancelled},
+		{"ClosedStoreFailsClosed", testClosed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -669,5 +670,29 @@ func testCancelled(t *testing.T, st jwtrevoke.Store) {
 	}
 	if _, err := st.Revocations(ctx, 0, now); err == nil {
 		t.Fatal("Revocations with a cancelled context succeeded")
+	}
+}
+
+// testClosed: a store that cannot reach its data (here: closed) answers
+// with errors, never with "not blacklisted" or "no revocations".
+func testClosed(t *testing.T, st jwtrevoke.Store) {
+	ctx := t.Context()
+	u := MustUser(t, st, "a@example.com")
+	now := time.Now().UTC()
+	tok, _ := MustSession(t, st, u.ID, now, time.Hour)
+	if err := st.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if b, err := st.IsBlacklisted(ctx, tok.JTI); err == nil {
+		t.Fatalf("IsBlacklisted on a closed store = %v, nil; want an error", b)
+	}
+	if _, err := st.Revocations(ctx, 0, now); err == nil {
+		t.Fatal("Revocations on a closed store succeeded")
+	}
+	if _, err := st.UserByID(ctx, u.ID); err == nil || errors.Is(err, jwtrevoke.ErrNotFound) {
+		t.Fatalf("UserByID on a closed store: %v, want an error other than ErrNotFound", err)
+	}
+	if _, err := st.Blacklist(ctx, tok); err == nil {
+		t.Fatal("Blacklist on a closed store succeeded")
 	}
 }

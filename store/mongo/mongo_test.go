@@ -1,44 +1,38 @@
 package mongo_test
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"testing"
 
-	"github.com/jwtrevoke/jwtrevoke"
 	"github.com/jwtrevoke/jwtrevoke/internal/testdb"
 	"github.com/jwtrevoke/jwtrevoke/store/mongo"
 	"github.com/jwtrevoke/jwtrevoke/store/storetest"
 )
 
-func mustOpen(t *testing.T, u string) *mongo.Store {
-	t.Helper()
-	st, err := mongo.Open(t.Context(), u)
+func open(ctx context.Context, url string) (*mongo.Store, error) {
+	st, err := mongo.Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	st.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	return st, nil
+}
+
+func TestStore(t *testing.T) {
+	// Does this server keep TTL indexes (and so delete expired data itself)?
+	probe, err := open(t.Context(), testdb.Mongo(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := st.Migrate(t.Context()); err != nil {
+	if err := probe.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	return st
-}
-
-func TestConformance(t *testing.T) {
-	probe := mustOpen(t, testdb.Mongo(t)) // does this server keep TTL indexes?
 	probe.Close()
-	storetest.RunWith(t, func(t *testing.T) jwtrevoke.Store {
-		st := mustOpen(t, testdb.Mongo(t))
-		t.Cleanup(func() { st.Close() })
-		return st
-	}, storetest.Options{SelfExpiring: probe.SelfExpiring()})
-}
-
-func TestReopen(t *testing.T) {
-	storetest.RunReopen(t, func(t *testing.T) (jwtrevoke.Store, func() jwtrevoke.Store) {
-		u := testdb.Mongo(t)
-		return mustOpen(t, u), func() jwtrevoke.Store { return mustOpen(t, u) }
-	})
+	storetest.RunDatabase(t, func(t *testing.T) string { return testdb.Mongo(t) },
+		func(ctx context.Context, url string) (storetest.Migrator, error) { return open(ctx, url) },
+		storetest.Options{SelfExpiring: probe.SelfExpiring()})
 }
 
 func TestOpenErrors(t *testing.T) {

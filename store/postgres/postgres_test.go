@@ -11,45 +11,6 @@ import (
 	"github.com/jwtrevoke/jwtrevoke/store/storetest"
 )
 
-func mustOpen(t *testing.T, u string) *postgres.Store {
-	t.Helper()
-	st, err := postgres.Open(t.Context(), u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
-func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) jwtrevoke.Store {
-		st := mustOpen(t, testdb.Postgres(t))
-		t.Cleanup(func() { st.Close() })
-		return st
-	})
-}
-
-func TestReopen(t *testing.T) {
-	storetest.RunReopen(t, func(t *testing.T) (jwtrevoke.Store, func() jwtrevoke.Store) {
-		u := testdb.Postgres(t)
-		return mustOpen(t, u), func() jwtrevoke.Store { return mustOpen(t, u) }
-	})
-}
-
-func TestMigrateIsIdempotent(t *testing.T) {
-	st := mustOpen(t, testdb.Postgres(t))
-	defer st.Close()
-	storetest.MustUser(t, st, "kept@example.com")
-	if err := st.Migrate(t.Context()); err != nil {
-		t.Fatalf("second Migrate: %v", err)
-	}
-	if _, err := st.UserByEmail(t.Context(), "kept@example.com"); err != nil {
-		t.Fatalf("user lost by a second Migrate: %v", err)
-	}
-}
-
 // TestNotify checks that a revocation committed through one store reaches a
 // listener on another connection.
 func TestNotify(t *testing.T) {
@@ -84,4 +45,22 @@ func TestNotify(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Notify after cancel returned %v, want nil", err)
 	}
+}
+
+func TestStore(t *testing.T) {
+	storetest.RunDatabase(t, func(t *testing.T) string { return testdb.Postgres(t) }, func(ctx context.Context, loc string) (storetest.Migrator, error) {
+		return postgres.Open(ctx, loc)
+	}, storetest.Options{})
+}
+
+func mustOpen(t *testing.T, loc string) *postgres.Store {
+	t.Helper()
+	st, err := postgres.Open(t.Context(), loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

@@ -1,56 +1,16 @@
 package sqlite_test
 
 import (
+	"context"
 	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/jwtrevoke/jwtrevoke"
 	"github.com/jwtrevoke/jwtrevoke/store/sqlite"
 	"github.com/jwtrevoke/jwtrevoke/store/storetest"
 )
-
-func mustOpen(t *testing.T, path string) *sqlite.Store {
-	t.Helper()
-	st, err := sqlite.Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
-func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) jwtrevoke.Store {
-		st := mustOpen(t, filepath.Join(t.TempDir(), "test.db"))
-		t.Cleanup(func() { st.Close() })
-		return st
-	})
-}
-
-func TestReopen(t *testing.T) {
-	storetest.RunReopen(t, func(t *testing.T) (jwtrevoke.Store, func() jwtrevoke.Store) {
-		path := filepath.Join(t.TempDir(), "test.db")
-		return mustOpen(t, path), func() jwtrevoke.Store { return mustOpen(t, path) }
-	})
-}
-
-func TestMigrateIsIdempotent(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "test.db")
-	st := mustOpen(t, path)
-	storetest.MustUser(t, st, "kept@example.com")
-	if err := st.Migrate(t.Context()); err != nil {
-		t.Fatalf("second Migrate: %v", err)
-	}
-	if _, err := st.UserByEmail(t.Context(), "kept@example.com"); err != nil {
-		t.Fatalf("user lost by a second Migrate: %v", err)
-	}
-	st.Close()
-}
 
 // TestSimpleJWTSchema checks that the token_blacklist tables are exactly
 // the ones Django's migrations create (shared/reference/schema/sqlite.sql),
@@ -94,4 +54,22 @@ func schemaOf(t *testing.T, path string) string {
 		b.WriteString(strings.ReplaceAll(s, "IF NOT EXISTS ", "") + "\n")
 	}
 	return b.String()
+}
+
+func TestStore(t *testing.T) {
+	storetest.RunDatabase(t, func(t *testing.T) string { return filepath.Join(t.TempDir(), "test.db") }, func(ctx context.Context, loc string) (storetest.Migrator, error) {
+		return sqlite.Open(ctx, loc)
+	}, storetest.Options{})
+}
+
+func mustOpen(t *testing.T, loc string) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

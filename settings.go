@@ -3,6 +3,8 @@ package jwtrevoke
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -16,16 +18,20 @@ type Settings struct {
 	BlacklistAfterRotation bool          // BLACKLIST_AFTER_ROTATION, default true
 	AuthHeaderTypes        []string      // AUTH_HEADER_TYPES, default ["Bearer"]
 	AuthHeaderName         string        // AUTH_HEADER_NAME, default "Authorization"
-	Algorithm              string        // ALGORITHM: HS256 (default), HS384 or HS512
-	SigningKey             string        // SIGNING_KEY; empty: generated once and kept in the store
-	Leeway                 time.Duration // LEEWAY, default 0
-	Issuer                 string        // ISSUER: set as iss and required when not empty
-	Audience               string        // AUDIENCE: set as aud and required when not empty
-	UserIDClaim            string        // USER_ID_CLAIM, default "user_id"
-	TokenTypeClaim         string        // TOKEN_TYPE_CLAIM, default "token_type"
-	JTIClaim               string        // JTI_CLAIM, default "jti"
-	UpdateLastLogin        bool          // UPDATE_LAST_LOGIN, default false
-	CheckUserIsActive      bool          // CHECK_USER_IS_ACTIVE, default true
+	Algorithm              string        // ALGORITHM: HS256 (default), HS384/512, RS*, PS*, ES*, EdDSA
+	SigningKey             string        // SIGNING_KEY: HMAC secret or PEM private key; empty: generated once and kept in the store
+	// PreviousKeys are retired keys (SIGNING_KEY_FILE of earlier
+	// deployments, or their public keys): tokens they signed are still
+	// accepted until they expire; nothing new is signed with them.
+	PreviousKeys      []KeySpec
+	Leeway            time.Duration // LEEWAY, default 0
+	Issuer            string        // ISSUER: set as iss and required when not empty
+	Audience          string        // AUDIENCE: set as aud and required when not empty
+	UserIDClaim       string        // USER_ID_CLAIM, default "user_id"
+	TokenTypeClaim    string        // TOKEN_TYPE_CLAIM, default "token_type"
+	JTIClaim          string        // JTI_CLAIM, default "jti"
+	UpdateLastLogin   bool          // UPDATE_LAST_LOGIN, default false
+	CheckUserIsActive bool          // CHECK_USER_IS_ACTIVE, default true
 
 	// RevocationFailMode says what an instance does when it cannot load
 	// revocations from the store for longer than RevocationMaxStaleness:
@@ -100,12 +106,18 @@ func (s Settings) Validate() error {
 	} else if s.RevocationPollInterval >= s.RevocationMaxStaleness {
 		errs = append(errs, errors.New("REVOCATION_POLL_INTERVAL must be shorter than REVOCATION_MAX_STALENESS"))
 	}
-	min, ok := minKeyBytes[s.Algorithm]
 	switch {
-	case !ok:
-		errs = append(errs, fmt.Errorf("ALGORITHM %q is not supported (HS256, HS384, HS512)", s.Algorithm))
-	case s.SigningKey != "" && len(s.SigningKey) < min:
-		errs = append(errs, fmt.Errorf("SIGNING_KEY is %d bytes; %s needs at least %d", len(s.SigningKey), s.Algorithm, min))
+	case !slices.Contains(Algorithms, s.Algorithm):
+		errs = append(errs, fmt.Errorf("ALGORITHM %q is not supported (%s)", s.Algorithm, strings.Join(Algorithms, ", ")))
+	case s.SigningKey != "":
+		if _, err := ParseKey(s.Algorithm, s.SigningKey); err != nil {
+			errs = append(errs, fmt.Errorf("SIGNING_KEY: %w", err))
+		}
+	}
+	for i, p := range s.PreviousKeys {
+		if _, err := ParseKey(p.Algorithm, p.Material); err != nil {
+			errs = append(errs, fmt.Errorf("previous key %d: %w", i+1, err))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -77,24 +77,41 @@ func newSessionID(now time.Time) string {
 	return hex.EncodeToString(b[:])
 }
 
-// codec signs and parses tokens for one Settings and key.
+// codec signs tokens with the current key and checks them with any of the
+// configured keys, each under its own algorithm only.
 type codec struct {
-	s      Settings
-	method jwt.SigningMethod
-	key    []byte
-	header string // base64url of the fixed header
-	parser *jwt.Parser
+	s       Settings
+	current *Key
+	keys    []*Key // current first
+	byID    map[string]*Key
+	header  string // base64url of the current key's header
+	parser  *jwt.Parser
 }
 
-func newCodec(s Settings, key []byte, now func() time.Time) (*codec, error) {
-	m := jwt.GetSigningMethod(s.Algorithm)
-	if m == nil {
-		return nil, fmt.Errorf("unknown algorithm %q", s.Algorithm)
+func newCodec(s Settings, current *Key, previous []*Key, now func() time.Time) (*codec, error) {
+	if current.signer == nil {
+		return nil, fmt.Errorf("the %s signing key is a public key: a private key is needed to sign", current.Algorithm)
 	}
-	// PyJWT writes the header with sorted keys, compact.
-	h := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"` + s.Algorithm + `","typ":"JWT"}`))
+	k := &codec{s: s, current: current, keys: append([]*Key{current}, previous...), byID: map[string]*Key{}}
+	algs := []string{}
+	for _, key := range k.keys {
+		if jwt.GetSigningMethod(key.Algorithm) == nil {
+			return nil, fmt.Errorf("unknown algorithm %q", key.Algorithm)
+		}
+		k.byID[key.ID] = key
+		if !slices.Contains(algs, key.Algorithm) {
+			algs = append(algs, key.Algorithm)
+		}
+	}
+	// PyJWT writes the header with sorted keys, compact. An HMAC key alone
+	// gets SimpleJWT's exact header, without kid.
+	if isHMAC(current.Algorithm) && len(previous) == 0 {
+		k.header = base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"` + current.Algorithm + `","typ":"JWT"}`))
+	} else {
+		k.header = base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"` + current.Algorithm + `","kid":"` + current.ID + `","typ":"JWT"}`))
+	}
 	opts := []jwt.ParserOption{
-		jwt.WithValidMethods([]string{s.Algorithm}),
+		jwt.WithValidMethods(algs),
 		jwt.WithJSONNumber(),
 		jwt.WithLeeway(s.Leeway),
 		jwt.WithIssuedAt(),
@@ -106,7 +123,39 @@ func newCodec(s Settings, key []byte, now func() time.Time) (*codec, error) {
 	if s.Audience != "" {
 		opts = append(opts, jwt.WithAudience(s.Audience))
 	}
-	return &codec{s: s, method: m, key: key, header: h, parser: jwt.NewParser(opts...)}, nil
+	k.parser = jwt.NewParser(opts...)
+	return k, nil
+}
+
+var errNoKey = errors.New("no key for this token")
+
+// keyFor picks the verification key for a token: by kid when it has one,
+// otherwise every key of the token's algorithm. A key is only ever used
+// with its own algorithm, so no header can make an RSA public key an HMAC
+// secret.
+func (k *codec) keyFor(t *jwt.Token) (any, error) {
+	alg := t.Method.Alg()
+	if raw, has := t.Header["kid"]; has {
+		kid, ok := raw.(string)
+		key := k.byID[kid]
+		if !ok || key == nil || key.Algorithm != alg {
+			return nil, errNoKey
+		}
+		return key.verifier, nil
+	}
+	var set jwt.VerificationKeySet
+	for _, key := range k.keys {
+		if key.Algorithm == alg {
+			set.Keys = append(set.Keys, key.verifier)
+		}
+	}
+	switch len(set.Keys) {
+	case 0:
+		return nil, errNoKey
+	case 1:
+		return set.Keys[0], nil
+	}
+	return set, nil
 }
 
 // encode signs c, writing the claims in SimpleJWT's order: token_type, exp,
@@ -163,7 +212,7 @@ func (k *codec) encode(c *Claims) (string, error) {
 	}
 	b.WriteByte('}')
 	signing := k.header + "." + base64.RawURLEncoding.EncodeToString(b.Bytes())
-	sig, err := k.method.Sign(signing, k.key)
+	sig, err := jwt.GetSigningMethod(k.current.Algorithm).Sign(signing, k.current.signer)
 	if err != nil {
 		return "", fmt.Errorf("sign token: %w", err)
 	}
@@ -178,7 +227,7 @@ func (k *codec) decode(raw string, want TokenType) (*Claims, error) {
 		return nil, ErrTokenInvalid
 	}
 	mc := jwt.MapClaims{}
-	if _, err := k.parser.ParseWithClaims(raw, mc, func(*jwt.Token) (any, error) { return k.key, nil }); err != nil {
+	if _, err := k.parser.ParseWithClaims(raw, mc, k.keyFor); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrTokenInvalid, err)
 	}
 	c := &Claims{Extra: map[string]any{}}

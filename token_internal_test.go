@@ -18,7 +18,11 @@ func refCodec(t *testing.T, now int64) *codec {
 	t.Helper()
 	s := DefaultSettings()
 	s.SigningKey = refKey
-	c, err := newCodec(s, []byte(refKey), func() time.Time { return time.Unix(now, 0) })
+	key, err := ParseKey("HS256", refKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := newCodec(s, key, nil, func() time.Time { return time.Unix(now, 0) })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,6 +47,7 @@ type route struct {
 //	POST /api/logout/           log out one session (Bearer)
 //	POST /api/logout/all/       log out every session of the user (Bearer)
 //	GET  /api/me/               the authenticated user (Bearer)
+//	GET  /.well-known/jwks.json the public keys (none for HMAC)
 func New(svc *jwtrevoke.Service, opts Options) *Handler {
 	h := &Handler{
 		svc:      svc,
@@ -68,6 +69,7 @@ func New(svc *jwtrevoke.Service, opts Options) *Handler {
 	h.handle("/api/logout/", "Logout", "POST", h.Protect(http.HandlerFunc(h.logout)))
 	h.handle("/api/logout/all/", "Logout All", "POST", h.Protect(http.HandlerFunc(h.logoutAll)))
 	h.handle("/api/me/", "Me", "GET", h.Protect(http.HandlerFunc(h.me)))
+	h.handle("/.well-known/jwks.json", "JSON Web Key Set", "GET", http.HandlerFunc(h.jwks))
 	return h
 }
 

@@ -97,3 +97,17 @@ func (h *Handler) blacklist(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, object{})
 }
+
+// jwks answers GET /.well-known/jwks.json with the public keys tokens are
+// signed and checked with, for services that verify tokens themselves.
+func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) {
+	body, err := h.svc.JWKS()
+	if err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(body)
+}

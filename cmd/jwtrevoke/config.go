@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,6 +21,8 @@ import (
 type Config struct {
 	Settings jwtrevoke.Settings
 	Database string
+	// Key files, read into Settings by resolveKeys.
+	SigningKeyFile, VerifyingKeyFile, PreviousKeyFiles string
 	// Source says where each setting's value came from: default, file, env
 	// or flag.
 	Source map[string]string
@@ -101,10 +105,16 @@ var settings = []setting{
 		get: func(c *Config) string { return strings.Join(c.Settings.AuthHeaderTypes, ",") }},
 	stringSetting("AUTH_HEADER_NAME", "the header that carries the token", false,
 		func(c *Config) *string { return &c.Settings.AuthHeaderName }),
-	stringSetting("ALGORITHM", "signing algorithm: HS256, HS384 or HS512", false,
+	stringSetting("ALGORITHM", "signing algorithm: HS256/384/512, RS256/384/512, PS256/384/512, ES256/384/512 or EdDSA", false,
 		func(c *Config) *string { return &c.Settings.Algorithm }),
-	stringSetting("SIGNING_KEY", "HMAC signing key (default: generated once and kept in the store)", true,
+	stringSetting("SIGNING_KEY", "HMAC secret or PEM private key (default: generated once and kept in the store)", true,
 		func(c *Config) *string { return &c.Settings.SigningKey }),
+	stringSetting("SIGNING_KEY_FILE", "file holding SIGNING_KEY (e.g. private.pem from 'jwtrevoke genkey')", false,
+		func(c *Config) *string { return &c.SigningKeyFile }),
+	stringSetting("VERIFYING_KEY_FILE", "PEM public key that must match the signing key (a check against mix-ups)", false,
+		func(c *Config) *string { return &c.VerifyingKeyFile }),
+	stringSetting("PREVIOUS_KEY_FILES", "comma-separated retired keys still accepted until their tokens expire: [ALG:]path (PEM, or the HMAC secret)", false,
+		func(c *Config) *string { return &c.PreviousKeyFiles }),
 	durationSetting("LEEWAY", "clock skew tolerated on exp, nbf and iat",
 		func(s *jwtrevoke.Settings) *time.Duration { return &s.Leeway }),
 	stringSetting("ISSUER", "iss claim to set and require", false,
@@ -176,10 +186,63 @@ func loadConfig(fs *pflag.FlagSet, getenv func(string) string) (*Config, error) 
 			c.Source[s.name] = "flag"
 		}
 	}
+	if err := c.resolveKeys(); err != nil {
+		return nil, err
+	}
 	if err := c.Settings.Validate(); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// resolveKeys reads the key files into the settings.
+func (c *Config) resolveKeys() error {
+	if c.SigningKeyFile != "" {
+		if c.Settings.SigningKey != "" {
+			return errors.New("give SIGNING_KEY or SIGNING_KEY_FILE, not both")
+		}
+		b, err := os.ReadFile(c.SigningKeyFile)
+		if err != nil {
+			return fmt.Errorf("SIGNING_KEY_FILE: %w", err)
+		}
+		c.Settings.SigningKey = strings.TrimRight(string(b), "\r\n")
+	}
+	if c.VerifyingKeyFile != "" {
+		b, err := os.ReadFile(c.VerifyingKeyFile)
+		if err != nil {
+			return fmt.Errorf("VERIFYING_KEY_FILE: %w", err)
+		}
+		if c.Settings.SigningKey == "" {
+			return errors.New("VERIFYING_KEY_FILE is given without SIGNING_KEY or SIGNING_KEY_FILE")
+		}
+		sign, err := jwtrevoke.ParseKey(c.Settings.Algorithm, c.Settings.SigningKey)
+		if err != nil {
+			return fmt.Errorf("SIGNING_KEY: %w", err)
+		}
+		verify, err := jwtrevoke.ParseKey(c.Settings.Algorithm, string(b))
+		if err != nil {
+			return fmt.Errorf("VERIFYING_KEY_FILE: %w", err)
+		}
+		if sign.ID != verify.ID {
+			return errors.New("VERIFYING_KEY_FILE is not the public key of the signing key")
+		}
+	}
+	for _, item := range strings.Split(c.PreviousKeyFiles, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		alg, path := c.Settings.Algorithm, item
+		if a, p, ok := strings.Cut(item, ":"); ok && slices.Contains(jwtrevoke.Algorithms, a) {
+			alg, path = a, p
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("PREVIOUS_KEY_FILES: %w", err)
+		}
+		c.Settings.PreviousKeys = append(c.Settings.PreviousKeys, jwtrevoke.KeySpec{Algorithm: alg, Material: strings.TrimRight(string(b), "\r\n")})
+	}
+	return nil
 }
 
 func lookupEnv(getenv func(string) string, name string) (string, bool) {

@@ -122,6 +122,7 @@ dashes): e.g. ACCESS_TOKEN_LIFETIME, JWTREVOKE_ACCESS_TOKEN_LIFETIME=15m,
 		m.flushCommand(),
 		m.blacklistCommand(),
 		m.tokensCommand(),
+		m.genkeyCommand(),
 		m.versionCommand(),
 	)
 	return root

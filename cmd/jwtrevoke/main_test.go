@@ -235,7 +235,7 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, cmd := range []string{"serve", "migrate", "createuser", "flushexpiredtokens", "blacklist", "tokens", "version"} {
+	for _, cmd := range []string{"serve", "migrate", "createuser", "flushexpiredtokens", "blacklist", "tokens", "genkey", "version"} {
 		code, out, _ := run(t, env(), "", cmd, "--help")
 		if code != 0 || !strings.Contains(out, "--database") {
 			t.Errorf("%s --help: code %d, output lacks --database:\n%s", cmd, code, out)

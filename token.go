@@ -113,6 +113,7 @@ func newCodec(s Settings, current *Key, previous []*Key, now func() time.Time) (
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods(algs),
 		jwt.WithJSONNumber(),
+		jwt.WithStrictDecoding(),
 		jwt.WithLeeway(s.Leeway),
 		jwt.WithIssuedAt(),
 		jwt.WithTimeFunc(now),
@@ -128,6 +129,16 @@ func newCodec(s Settings, current *Key, previous []*Key, now func() time.Time) (
 }
 
 var errNoKey = errors.New("no key for this token")
+
+// hasAlg reports whether some key uses alg.
+func (k *codec) hasAlg(alg string) bool {
+	for _, key := range k.keys {
+		if key.Algorithm == alg {
+			return true
+		}
+	}
+	return false
+}
 
 // keyFor picks the verification key for a token: by kid when it has one,
 // otherwise every key of the token's algorithm. A key is only ever used

@@ -1,5 +1,6 @@
 // Package testdb gives tests a fresh, empty database on the real servers
-// named by JWTREVOKE_TEST_POSTGRES and JWTREVOKE_TEST_MYSQL, and skips the
+// named by JWTREVOKE_TEST_POSTGRES, JWTREVOKE_TEST_MYSQL,
+// JWTREVOKE_TEST_REDIS and JWTREVOKE_TEST_MONGO, and skips the
 // test with a clear message when the variable is unset.
 package testdb
 
@@ -12,6 +13,7 @@ import (
 	"os"
 	"testing"
 
+	goredis "github.com/redis/go-redis/v9"
 	mongodrv "go.mongodb.org/mongo-driver/v2/mongo"
 	mongoopts "go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -128,5 +130,38 @@ func Mongo(t testing.TB) string {
 		_ = client.Database(db).Drop(ctx)
 		_ = client.Disconnect(ctx)
 	})
+	return u.String()
+}
+
+// Redis returns the URL of the Redis server named by JWTREVOKE_TEST_REDIS
+// with a fresh key prefix (the store's prefix parameter); the keys under
+// it are deleted when the test ends.
+func Redis(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv("JWTREVOKE_TEST_REDIS")
+	if base == "" {
+		Skip(t, "JWTREVOKE_TEST_REDIS not set; skipping Redis tests (e.g. redis://127.0.0.1:6379/15)")
+	}
+	opts, err := goredis.ParseURL(base)
+	if err != nil {
+		t.Fatalf("JWTREVOKE_TEST_REDIS: %v", err)
+	}
+	prefix := name()
+	t.Cleanup(func() {
+		c := goredis.NewClient(opts)
+		defer c.Close()
+		ctx := context.Background()
+		iter := c.Scan(ctx, 0, "{jwtrevoke}:"+prefix+":*", 1000).Iterator()
+		for iter.Next(ctx) {
+			c.Del(ctx, iter.Val())
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("prefix", prefix)
+	u.RawQuery = q.Encode()
 	return u.String()
 }

@@ -1,0 +1,418 @@
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/jwtrevoke/jwtrevoke"
+)
+
+var (
+	_ jwtrevoke.TokenStore = (*Store)(nil)
+	_ jwtrevoke.Notifier   = (*Store)(nil)
+)
+
+// Store keeps tokens, sessions, revocations and settings in Redis.
+type Store struct {
+	c      *goredis.Client
+	prefix string // "{jwtrevoke}:" + the URL's prefix parameter + ":"
+	url    string
+}
+
+// Open connects to redis://[user:pass@]host:6379/N and checks that the
+// server cannot lose revocations: maxmemory-policy must be noeviction
+// (unless the URL adds allow_eviction=true), and a server without AOF gets a
+// loud warning. The URL parameter prefix=NAME namespaces the keys, so
+// several deployments (or tests) can share a server.
+func Open(ctx context.Context, rawURL string) (*Store, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+		return nil, fmt.Errorf("redis URL: want redis://host:6379/N")
+	}
+	q := u.Query()
+	prefix, allowEviction := q.Get("prefix"), q.Get("allow_eviction") == "true"
+	q.Del("prefix")
+	q.Del("allow_eviction")
+	u.RawQuery = q.Encode()
+	opts, err := goredis.ParseURL(u.String())
+	if err != nil {
+		return nil, fmt.Errorf("redis URL: %w", err)
+	}
+	c := goredis.NewClient(opts)
+	if err := c.Ping(ctx).Err(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("open redis %s: %w", u.Redacted(), err)
+	}
+	if err := checkServer(ctx, c, allowEviction); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return &Store{c: c, prefix: "{jwtrevoke}:" + prefix + ":", url: u.Redacted()}, nil
+}
+
+// checkServer refuses an evicting server and warns about one without AOF.
+func checkServer(ctx context.Context, c *goredis.Client, allowEviction bool) error {
+	cfg, err := c.ConfigGet(ctx, "maxmemory-policy").Result()
+	if err != nil {
+		slog.Warn("cannot read the Redis server's maxmemory-policy (CONFIG is not allowed?); make sure it is noeviction, or revocations may be evicted and revoked tokens accepted", "err", err)
+		return nil
+	}
+	if p := cfg["maxmemory-policy"]; p != "noeviction" {
+		if !allowEviction {
+			return fmt.Errorf("redis maxmemory-policy is %q: Redis could evict revocations and revoked tokens would be accepted; set maxmemory-policy noeviction (or add allow_eviction=true to the URL to accept the risk)", p)
+		}
+		slog.Warn("REDIS MAY EVICT REVOCATIONS: maxmemory-policy is not noeviction and allow_eviction=true was given; an evicted revocation means a revoked token is accepted", "maxmemory-policy", p)
+	}
+	if aof, err := c.ConfigGet(ctx, "appendonly").Result(); err == nil && aof["appendonly"] != "yes" {
+		slog.Warn("redis runs without AOF (appendonly no): revocations acknowledged to clients are lost if Redis restarts; set appendonly yes and appendfsync always")
+	}
+	return nil
+}
+
+// Close closes the connections.
+func (s *Store) Close() error { return s.c.Close() }
+
+// Migrate does nothing: Redis has no schema.
+func (s *Store) Migrate(context.Context) error { return nil }
+
+// Channel is the pub/sub channel every revocation is published on, as the
+// JSON that DecodeRevocation reads.
+func (s *Store) Channel() string { return s.prefix + "revocations" }
+
+func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+
+func optMS(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return ms(*t)
+}
+
+func fromMS(s string) (time.Time, error) {
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("bad time %q", s)
+	}
+	return time.UnixMilli(v).UTC(), nil
+}
+
+func optID(id *int64) string {
+	if id == nil {
+		return ""
+	}
+	return strconv.FormatInt(*id, 10)
+}
+
+func tokenArgs(t jwtrevoke.OutstandingToken) []any {
+	return []any{t.JTI, optID(t.UserID), t.Token, optMS(t.CreatedAt), ms(t.ExpiresAt)}
+}
+
+// scriptErr maps the scripts' error replies to the store's sentinels.
+func scriptErr(err error, jti string) error {
+	if err == nil {
+		return nil
+	}
+	// Redis 7 prefixes a script's error_reply without a code with "ERR ".
+	msg := strings.TrimPrefix(err.Error(), "ERR ")
+	switch {
+	case strings.HasPrefix(msg, "BLACKLISTED"):
+		return fmt.Errorf("token %s: %w", jti, jwtrevoke.ErrBlacklisted)
+	case strings.HasPrefix(msg, "EXISTS"):
+		return fmt.Errorf("%s: %w", strings.TrimPrefix(msg, "EXISTS "), jwtrevoke.ErrExists)
+	}
+	return err
+}
+
+// IssueSession implements jwtrevoke.TokenStore.
+func (s *Store) IssueSession(ctx context.Context, t jwtrevoke.OutstandingToken, sess jwtrevoke.Session) error {
+	args := append(tokenArgs(t), sess.ID, ms(sess.CreatedAt), ms(sess.ExpiresAt), sess.IP, sess.UserAgent, strconv.FormatInt(sess.UserID, 10))
+	if err := scriptErr(issueScript.Run(ctx, s.c, []string{s.prefix}, args...).Err(), t.JTI); err != nil {
+		return fmt.Errorf("issue session: %w", err)
+	}
+	return nil
+}
+
+// IsBlacklisted implements jwtrevoke.TokenStore.
+func (s *Store) IsBlacklisted(ctx context.Context, jti string) (bool, error) {
+	b, err := s.c.HExists(ctx, s.prefix+"tok:"+jti, "blacklisted_at").Result()
+	if err != nil {
+		return false, fmt.Errorf("is blacklisted: %w", err)
+	}
+	return b, nil
+}
+
+// Blacklist implements jwtrevoke.TokenStore.
+func (s *Store) Blacklist(ctx context.Context, t jwtrevoke.OutstandingToken, revs ...jwtrevoke.Revocation) ([]jwtrevoke.Revocation, error) {
+	now := time.Now()
+	encoded := make([]revJSON, len(revs))
+	for i, r := range revs {
+		encoded[i] = encodeRev(r, now)
+	}
+	arg, err := json.Marshal(encoded)
+	if err != nil {
+		return nil, err
+	}
+	if len(revs) == 0 {
+		arg = []byte("{}") // cjson decodes [] as an empty table either way
+	}
+	res, err := blacklistScript.Run(ctx, s.c, []string{s.prefix}, append(tokenArgs(t), ms(now), string(arg))...).StringSlice()
+	if err = scriptErr(err, t.JTI); err != nil {
+		return nil, fmt.Errorf("blacklist token: %w", err)
+	}
+	return decodeAll(res)
+}
+
+// Rotate implements jwtrevoke.TokenStore.
+func (s *Store) Rotate(ctx context.Context, old jwtrevoke.OutstandingToken, blacklistOld bool, next jwtrevoke.OutstandingToken, sessionID string, sessionExpires time.Time) error {
+	flag := "0"
+	if blacklistOld {
+		flag = "1"
+	}
+	args := append(tokenArgs(old), flag)
+	args = append(args, tokenArgs(next)...)
+	args = append(args, sessionID, ms(sessionExpires), ms(time.Now()))
+	if err := scriptErr(rotateScript.Run(ctx, s.c, []string{s.prefix}, args...).Err(), old.JTI); err != nil {
+		return fmt.Errorf("rotate token: %w", err)
+	}
+	return nil
+}
+
+// RevokeUser implements jwtrevoke.TokenStore.
+func (s *Store) RevokeUser(ctx context.Context, rev jwtrevoke.Revocation) ([]jwtrevoke.Revocation, error) {
+	now := time.Now()
+	arg, err := json.Marshal(encodeRev(rev, now))
+	if err != nil {
+		return nil, err
+	}
+	res, err := revokeUserScript.Run(ctx, s.c, []string{s.prefix}, strconv.FormatInt(rev.UserID, 10), ms(now), string(arg)).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("revoke user: %w", err)
+	}
+	return decodeAll(res)
+}
+
+// Revocations implements jwtrevoke.TokenStore.
+func (s *Store) Revocations(ctx context.Context, afterSeq int64, now time.Time) ([]jwtrevoke.Revocation, error) {
+	seqs, err := s.c.ZRangeByScore(ctx, s.prefix+"revs", &goredis.ZRangeBy{Min: "(" + strconv.FormatInt(afterSeq, 10), Max: "+inf"}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list revocations: %w", err)
+	}
+	if len(seqs) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, len(seqs))
+	for i, seq := range seqs {
+		keys[i] = s.prefix + "rev:" + seq
+	}
+	vals, err := s.c.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list revocations: %w", err)
+	}
+	var out []jwtrevoke.Revocation
+	for _, v := range vals {
+		str, ok := v.(string)
+		if !ok {
+			continue // expired meanwhile
+		}
+		r, err := DecodeRevocation([]byte(str))
+		if err != nil {
+			return nil, fmt.Errorf("list revocations: %w", err)
+		}
+		if r.ExpiresAt.After(now) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// Sessions implements jwtrevoke.TokenStore.
+func (s *Store) Sessions(ctx context.Context, userID int64, now time.Time) ([]jwtrevoke.Session, error) {
+	ids, err := s.c.ZRevRange(ctx, s.prefix+"usess:"+strconv.FormatInt(userID, 10), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	var out []jwtrevoke.Session
+	for _, id := range ids {
+		h, err := s.c.HGetAll(ctx, s.prefix+"sess:"+id).Result()
+		if err != nil {
+			return nil, fmt.Errorf("list sessions: %w", err)
+		}
+		if len(h) == 0 {
+			continue
+		}
+		ss := jwtrevoke.Session{ID: id, UserID: userID, IP: h["ip"], UserAgent: h["user_agent"]}
+		var err1, err2 error
+		ss.CreatedAt, err1 = fromMS(h["created_at"])
+		ss.ExpiresAt, err2 = fromMS(h["expires_at"])
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, fmt.Errorf("list sessions: %w", err)
+		}
+		if r := h["revoked_at"]; r != "" {
+			t, err := fromMS(r)
+			if err != nil {
+				return nil, fmt.Errorf("list sessions: %w", err)
+			}
+			ss.RevokedAt = &t
+		}
+		if ss.ExpiresAt.After(now) {
+			out = append(out, ss)
+		}
+	}
+	return out, nil
+}
+
+// OutstandingTokens implements jwtrevoke.TokenStore.
+func (s *Store) OutstandingTokens(ctx context.Context, q jwtrevoke.TokenQuery) ([]jwtrevoke.OutstandingToken, error) {
+	index := s.prefix + "toks"
+	switch {
+	case q.BlacklistedOnly:
+		index = s.prefix + "btoks"
+	case q.UserID != nil:
+		index = s.prefix + "utoks:" + strconv.FormatInt(*q.UserID, 10)
+	}
+	jtis, err := s.c.ZRevRange(ctx, index, 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	var out []jwtrevoke.OutstandingToken
+	skipped := 0
+	for _, jti := range jtis {
+		h, err := s.c.HGetAll(ctx, s.prefix+"tok:"+jti).Result()
+		if err != nil {
+			return nil, fmt.Errorf("list tokens: %w", err)
+		}
+		if len(h) == 0 {
+			continue // expired
+		}
+		t, err := decodeToken(h)
+		if err != nil {
+			return nil, fmt.Errorf("list tokens: %w", err)
+		}
+		if q.UserID != nil && (t.UserID == nil || *t.UserID != *q.UserID) {
+			continue
+		}
+		if skipped < q.Offset {
+			skipped++
+			continue
+		}
+		out = append(out, t)
+		if q.Limit > 0 && len(out) == q.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+func decodeToken(h map[string]string) (jwtrevoke.OutstandingToken, error) {
+	t := jwtrevoke.OutstandingToken{JTI: h["jti"], Token: h["token"]}
+	id, err := strconv.ParseInt(h["id"], 10, 64)
+	if err != nil {
+		return t, fmt.Errorf("token id %q", h["id"])
+	}
+	t.ID = id
+	if u := h["user_id"]; u != "" {
+		v, err := strconv.ParseInt(u, 10, 64)
+		if err != nil {
+			return t, fmt.Errorf("token user %q", u)
+		}
+		t.UserID = &v
+	}
+	if t.ExpiresAt, err = fromMS(h["expires_at"]); err != nil {
+		return t, err
+	}
+	for field, dst := range map[string]**time.Time{"created_at": &t.CreatedAt, "blacklisted_at": &t.BlacklistedAt} {
+		if v := h[field]; v != "" {
+			tm, err := fromMS(v)
+			if err != nil {
+				return t, err
+			}
+			*dst = &tm
+		}
+	}
+	return t, nil
+}
+
+// FlushExpired implements jwtrevoke.TokenStore: Redis deletes expired keys
+// itself; this removes what they leave in the indexes, in batches.
+func (s *Store) FlushExpired(ctx context.Context, now time.Time, batch int) (jwtrevoke.FlushResult, error) {
+	var res jwtrevoke.FlushResult
+	if batch < 1 {
+		batch = 1000
+	}
+	for {
+		v, err := flushTokensScript.Run(ctx, s.c, []string{s.prefix}, ms(now), batch).Int64Slice()
+		if err != nil {
+			return res, fmt.Errorf("flush expired tokens: %w", err)
+		}
+		res.Outstanding += v[0]
+		res.Blacklisted += v[1]
+		if v[0] < int64(batch) {
+			break
+		}
+	}
+	for _, f := range []struct {
+		script *goredis.Script
+		count  *int64
+	}{{flushSessionsScript, &res.Sessions}, {flushRevocationsScript, &res.Revocations}} {
+		for {
+			n, err := f.script.Run(ctx, s.c, []string{s.prefix}, ms(now), batch).Int64()
+			if err != nil {
+				return res, fmt.Errorf("flush expired: %w", err)
+			}
+			*f.count += n
+			if n < int64(batch) {
+				break
+			}
+		}
+	}
+	return res, nil
+}
+
+// Setting implements jwtrevoke.TokenStore.
+func (s *Store) Setting(ctx context.Context, key, value string) (string, error) {
+	if err := s.c.HSetNX(ctx, s.prefix+"settings", key, value).Err(); err != nil {
+		return "", fmt.Errorf("setting %s: %w", key, err)
+	}
+	v, err := s.c.HGet(ctx, s.prefix+"settings", key).Result()
+	if err != nil {
+		return "", fmt.Errorf("setting %s: %w", key, err)
+	}
+	return v, nil
+}
+
+// Notify implements jwtrevoke.Notifier with SUBSCRIBE on Channel.
+func (s *Store) Notify(ctx context.Context, poke func()) error {
+	sub := s.c.Subscribe(ctx, s.Channel())
+	defer sub.Close()
+	// go-redis does not stop a blocked read when ctx is cancelled: closing
+	// the subscription does.
+	stop := context.AfterFunc(ctx, func() { sub.Close() })
+	defer stop()
+	if _, err := sub.Receive(ctx); err != nil { // the subscription's confirmation
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("subscribe: %w", err)
+	}
+	poke() // anything published before the subscription took effect
+	for {
+		msg, err := sub.ReceiveMessage(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("subscribe: %w", err)
+		}
+		_ = msg
+		poke()
+	}
+}

@@ -1,0 +1,220 @@
+package redis_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/jwtrevoke/jwtrevoke"
+	"github.com/jwtrevoke/jwtrevoke/internal/testdb"
+	"github.com/jwtrevoke/jwtrevoke/store/redis"
+	"github.com/jwtrevoke/jwtrevoke/store/sqlite"
+	"github.com/jwtrevoke/jwtrevoke/store/storetest"
+)
+
+// split is users in SQLite and tokens in Redis, as --token-store redis://
+// sets it up.
+type split struct {
+	*jwtrevoke.SplitStore
+	users *sqlite.Store
+}
+
+func (s split) Migrate(ctx context.Context) error { return s.users.Migrate(ctx) }
+
+// open opens "REDIS_URL|SQLITE_PATH".
+func open(ctx context.Context, loc string) (storetest.Migrator, error) {
+	redisURL, path, _ := strings.Cut(loc, "|")
+	users, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := redis.Open(ctx, redisURL)
+	if err != nil {
+		users.Close()
+		return nil, err
+	}
+	return split{jwtrevoke.Split(users, tokens), users}, nil
+}
+
+func TestStore(t *testing.T) {
+	storetest.RunDatabase(t, func(t *testing.T) string {
+		return testdb.Redis(t) + "|" + filepath.Join(t.TempDir(), "users.db")
+	}, open, storetest.Options{SelfExpiring: true})
+}
+
+// TestKeysExpire checks that Redis itself forgets a revoked session's key
+// when the last token of the session expires: its TTL is the remaining
+// lifetime, as seed 001 describes.
+func TestKeysExpire(t *testing.T) {
+	u := testdb.Redis(t)
+	st, err := redis.Open(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now()
+	uid := int64(7)
+	exp := now.Add(90 * time.Second).Truncate(time.Second)
+	tok := jwtrevoke.OutstandingToken{UserID: &uid, JTI: "0123456789abcdef0123456789abcdef", Token: "h.p.s", CreatedAt: &now, ExpiresAt: exp}
+	sess := jwtrevoke.Session{ID: "0190aaaabbbbccccddddeeeeffff0000", UserID: uid, CreatedAt: now, ExpiresAt: exp.Add(5 * time.Minute)}
+	if err := st.IssueSession(t.Context(), tok, sess); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Blacklist(t.Context(), tok, jwtrevoke.Revocation{SessionID: sess.ID, UserID: uid, ExpiresAt: exp, Reason: "logout", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	c := client(t, u)
+	prefix := "{jwtrevoke}:" + prefixOf(t, u) + ":"
+	for key, want := range map[string]time.Time{
+		prefix + "revoked:session:" + sess.ID: sess.ExpiresAt, // raised to the session's expiry
+		prefix + "tok:" + tok.JTI:             exp,
+	} {
+		ttl, err := c.PTTL(t.Context(), key).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Until(want) - ttl; ttl <= 0 || d < -2*time.Second || d > 2*time.Second {
+			t.Errorf("TTL of %s = %v, want about %v", key, ttl, time.Until(want))
+		}
+	}
+}
+
+// TestNotify checks that a revocation recorded through one store reaches a
+// subscriber on another connection.
+func TestNotify(t *testing.T) {
+	u := testdb.Redis(t)
+	a, err := redis.Open(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := redis.Open(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	poked := make(chan struct{}, 16)
+	done := make(chan error, 1)
+	go func() { done <- b.Notify(ctx, func() { poked <- struct{}{} }) }()
+	select {
+	case <-poked: // the initial poke, once SUBSCRIBE is in place
+	case err := <-done:
+		t.Fatalf("Notify: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no initial poke")
+	}
+	now := time.Now()
+	uid := int64(1)
+	tok := jwtrevoke.OutstandingToken{UserID: &uid, JTI: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", Token: "h.p.s", ExpiresAt: now.Add(time.Hour)}
+	if _, err := a.Blacklist(t.Context(), tok, jwtrevoke.Revocation{JTI: "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", UserID: uid, ExpiresAt: now.Add(time.Hour), Reason: "logout", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-poked:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no message within 10 s of a recorded revocation")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Notify after cancel returned %v, want nil", err)
+	}
+}
+
+// TestRefusesEviction checks that Open refuses a server that may evict
+// keys, unless the URL accepts the risk.
+func TestRefusesEviction(t *testing.T) {
+	u := testdb.Redis(t)
+	c := client(t, u)
+	old, err := c.ConfigGet(t.Context(), "maxmemory-policy").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConfigSet(t.Context(), "maxmemory-policy", "allkeys-lru").Err(); err != nil {
+		t.Fatal(err)
+	}
+	defer c.ConfigSet(context.Background(), "maxmemory-policy", old["maxmemory-policy"])
+	if st, err := redis.Open(t.Context(), u); err == nil {
+		st.Close()
+		t.Fatal("Open accepted a server with maxmemory-policy allkeys-lru")
+	} else if !strings.Contains(err.Error(), "noeviction") {
+		t.Fatalf("Open error %q does not say what to set", err)
+	}
+	st, err := redis.Open(t.Context(), u+"&allow_eviction=true")
+	if err != nil {
+		t.Fatalf("Open with allow_eviction=true: %v", err)
+	}
+	st.Close()
+}
+
+func TestOpenErrors(t *testing.T) {
+	for _, u := range []string{"postgres://x/y", "redis://127.0.0.1:1/0", "redis://127.0.0.1:6379/notanumber"} {
+		if st, err := redis.Open(t.Context(), u); err == nil {
+			st.Close()
+			t.Errorf("Open(%q) succeeded, want an error", u)
+		}
+	}
+}
+
+func client(t *testing.T, u string) *goredis.Client {
+	t.Helper()
+	opts, err := goredis.ParseURL(strings.Split(u, "?")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := goredis.NewClient(opts)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func prefixOf(t *testing.T, u string) string {
+	t.Helper()
+	_, q, _ := strings.Cut(u, "?prefix=")
+	if q == "" {
+		t.Fatalf("no prefix in %s", u)
+	}
+	return strings.Split(q, "&")[0]
+}
+
+// TestFlushCleansIndexesOfExpiredKeys checks that flushexpiredtokens also
+// empties the per-user indexes of tokens and sessions whose own keys Redis
+// already dropped at their expiry.
+func TestFlushCleansIndexesOfExpiredKeys(t *testing.T) {
+	u := testdb.Redis(t)
+	st, err := redis.Open(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c := client(t, u)
+	prefix := "{jwtrevoke}:" + prefixOf(t, u) + ":"
+	now := time.Now()
+	uid := int64(42)
+	past := now.Add(-time.Minute).Truncate(time.Second)
+	created := past.Add(-time.Hour)
+	tok := jwtrevoke.OutstandingToken{UserID: &uid, JTI: "cccccccccccccccccccccccccccccccc", Token: "h.p.s", CreatedAt: &created, ExpiresAt: past}
+	sess := jwtrevoke.Session{ID: "0190cccccccccccccccccccccccccccc", UserID: uid, CreatedAt: created, ExpiresAt: past}
+	if err := st.IssueSession(t.Context(), tok, sess); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Exists(t.Context(), prefix+"tok:"+tok.JTI, prefix+"sess:"+sess.ID).Result(); err != nil || n != 0 {
+		t.Fatalf("keys of an expired token and session still exist: %d, %v", n, err)
+	}
+	res, err := st.FlushExpired(t.Context(), now, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outstanding != 1 || res.Sessions != 1 {
+		t.Errorf("FlushExpired = %+v, want 1 token and 1 session", res)
+	}
+	for _, key := range []string{"utoks:42", "usess:42", "toks", "toks:exp", "sess:exp"} {
+		if n, err := c.ZCard(t.Context(), prefix+key).Result(); err != nil || n != 0 {
+			t.Errorf("index %s has %d entries after the flush (%v), want 0", key, n, err)
+		}
+	}
+}

@@ -1,0 +1,167 @@
+package redis
+
+import goredis "github.com/redis/go-redis/v9"
+
+// Every script gets the key prefix as KEYS[1] and builds its keys from it
+// (all under one hash tag). Times are Unix milliseconds, passed and stored
+// as decimal strings.
+
+// luaLib holds the helpers the scripts share.
+const luaLib = `
+local P = KEYS[1]
+local function n(x) return tonumber(x) end
+-- tok makes (or finds) the outstanding token jti; returns its id.
+local function tok(jti, user, token, created, expires)
+  local k = P .. 'tok:' .. jti
+  local id = redis.call('HGET', k, 'id')
+  if id then return id end
+  id = tostring(redis.call('INCR', P .. 'seq:tok'))
+  redis.call('HSET', k, 'id', id, 'jti', jti, 'user_id', user, 'token', token, 'created_at', created, 'expires_at', expires)
+  redis.call('PEXPIREAT', k, expires)
+  redis.call('ZADD', P .. 'toks', id, jti)
+  -- The expiry index names the user too: the token's own key may be gone
+  -- (expired) by the time flushexpiredtokens cleans the user's index.
+  redis.call('ZADD', P .. 'toks:exp', expires, user .. ':' .. jti)
+  if user ~= '' then redis.call('ZADD', P .. 'utoks:' .. user, id, jti) end
+  return id
+end
+-- blacklist marks jti blacklisted; false if it already was.
+local function blacklist(jti, user, token, created, expires, now)
+  local id = tok(jti, user, token, created, expires)
+  local k = P .. 'tok:' .. jti
+  if redis.call('HEXISTS', k, 'blacklisted_at') == 1 then return false end
+  redis.call('HSET', k, 'blacklisted_at', now)
+  redis.call('ZADD', P .. 'btoks', id, jti)
+  return true
+end
+-- record writes one revocation (fields as in revocation.go), raising a
+-- session revocation's expiry to the session's and marking it revoked,
+-- and publishes it. Returns the stored JSON.
+local function record(r, now)
+  if r.session_id ~= '' then
+    local sk = P .. 'sess:' .. r.session_id
+    local se = redis.call('HGET', sk, 'expires_at')
+    if se and n(se) > n(r.expires_at) then r.expires_at = se end
+    if se and redis.call('HEXISTS', sk, 'revoked_at') == 0 then redis.call('HSET', sk, 'revoked_at', now) end
+    redis.call('SET', P .. 'revoked:session:' .. r.session_id, '1', 'PXAT', r.expires_at)
+  elseif r.jti ~= '' then
+    redis.call('SET', P .. 'revoked:token:' .. r.jti, '1', 'PXAT', r.expires_at)
+  end
+  local seq = redis.call('INCR', P .. 'seq:rev')
+  r.seq = tostring(seq)
+  local js = cjson.encode(r)
+  redis.call('SET', P .. 'rev:' .. seq, js, 'PXAT', r.expires_at)
+  redis.call('ZADD', P .. 'revs', seq, seq)
+  redis.call('ZADD', P .. 'revs:exp', r.expires_at, seq)
+  redis.call('PUBLISH', P .. 'revocations', js)
+  return js
+end
+`
+
+// issueScript: ARGV jti user token created expires | sid created expires ip ua sessionUser.
+var issueScript = goredis.NewScript(luaLib + `
+if redis.call('EXISTS', P .. 'tok:' .. ARGV[1]) == 1 then return redis.error_reply('EXISTS token') end
+if redis.call('EXISTS', P .. 'sess:' .. ARGV[6]) == 1 then return redis.error_reply('EXISTS session') end
+tok(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+local sk = P .. 'sess:' .. ARGV[6]
+local user = ARGV[11]
+redis.call('HSET', sk, 'id', ARGV[6], 'user_id', user, 'created_at', ARGV[7], 'expires_at', ARGV[8], 'ip', ARGV[9], 'user_agent', ARGV[10])
+redis.call('PEXPIREAT', sk, ARGV[8])
+redis.call('ZADD', P .. 'usess:' .. user, ARGV[7], ARGV[6])
+redis.call('ZADD', P .. 'sess:exp', ARGV[8], user .. ':' .. ARGV[6])
+return 'OK'
+`)
+
+// blacklistScript: ARGV jti user token created expires now revsJSON.
+// Returns the recorded revocations' JSON, or the error BLACKLISTED.
+var blacklistScript = goredis.NewScript(luaLib + `
+if not blacklist(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]) then
+  return redis.error_reply('BLACKLISTED')
+end
+local out = {}
+for _, r in ipairs(cjson.decode(ARGV[7])) do table.insert(out, record(r, ARGV[6])) end
+return out
+`)
+
+// rotateScript: ARGV old(jti user token created expires) blacklistOld(0/1)
+// next(jti user token created expires) sid sessionExpires now.
+var rotateScript = goredis.NewScript(luaLib + `
+if ARGV[6] == '1' and redis.call('HEXISTS', P .. 'tok:' .. ARGV[1], 'blacklisted_at') == 1 then
+  return redis.error_reply('BLACKLISTED')
+end
+if redis.call('EXISTS', P .. 'tok:' .. ARGV[7]) == 1 then return redis.error_reply('EXISTS token') end
+if ARGV[6] == '1' then blacklist(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[14]) end
+tok(ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
+local sk = P .. 'sess:' .. ARGV[12]
+local se = redis.call('HGET', sk, 'expires_at')
+if se and n(ARGV[13]) > n(se) then
+  redis.call('HSET', sk, 'expires_at', ARGV[13])
+  redis.call('PEXPIREAT', sk, ARGV[13])
+  redis.call('ZADD', P .. 'sess:exp', ARGV[13], redis.call('HGET', sk, 'user_id') .. ':' .. ARGV[12])
+end
+return 'OK'
+`)
+
+// revokeUserScript: ARGV user now revJSON. Blacklists the user's live
+// tokens, records the user revocation and one per live session.
+var revokeUserScript = goredis.NewScript(luaLib + `
+local user, now = ARGV[1], ARGV[2]
+for _, jti in ipairs(redis.call('ZRANGE', P .. 'utoks:' .. user, 0, -1)) do
+  local k = P .. 'tok:' .. jti
+  local exp = redis.call('HGET', k, 'expires_at')
+  if exp and n(exp) > n(now) and redis.call('HEXISTS', k, 'blacklisted_at') == 0 then
+    redis.call('HSET', k, 'blacklisted_at', now)
+    redis.call('ZADD', P .. 'btoks', redis.call('HGET', k, 'id'), jti)
+  end
+end
+local rev = cjson.decode(ARGV[3])
+local out = {record(rev, now)}
+for _, sid in ipairs(redis.call('ZRANGE', P .. 'usess:' .. user, 0, -1)) do
+  local sk = P .. 'sess:' .. sid
+  local exp = redis.call('HGET', sk, 'expires_at')
+  if exp and n(exp) > n(now) and redis.call('HEXISTS', sk, 'revoked_at') == 0 then
+    table.insert(out, record({session_id = sid, jti = '', user_id = rev.user_id, not_before = '',
+      expires_at = now, reason = rev.reason, created_at = rev.created_at}, now))
+  end
+end
+return out
+`)
+
+// flushTokensScript: ARGV now batch. Removes up to batch expired tokens
+// (their keys and index entries); returns {tokens, blacklisted}.
+var flushTokensScript = goredis.NewScript(luaLib + `
+local members = redis.call('ZRANGEBYSCORE', P .. 'toks:exp', '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+local b = 0
+for _, m in ipairs(members) do
+  local user, jti = string.match(m, '^([^:]*):(.*)$')
+  if redis.call('ZREM', P .. 'btoks', jti) == 1 then b = b + 1 end
+  redis.call('ZREM', P .. 'toks', jti)
+  redis.call('ZREM', P .. 'toks:exp', m)
+  if user ~= '' then redis.call('ZREM', P .. 'utoks:' .. user, jti) end
+  redis.call('DEL', P .. 'tok:' .. jti)
+end
+return {#members, b}
+`)
+
+// flushSessionsScript: ARGV now batch.
+var flushSessionsScript = goredis.NewScript(luaLib + `
+local members = redis.call('ZRANGEBYSCORE', P .. 'sess:exp', '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, m in ipairs(members) do
+  local user, id = string.match(m, '^([^:]*):(.*)$')
+  redis.call('ZREM', P .. 'usess:' .. user, id)
+  redis.call('ZREM', P .. 'sess:exp', m)
+  redis.call('DEL', P .. 'sess:' .. id)
+end
+return #members
+`)
+
+// flushRevocationsScript: ARGV now batch.
+var flushRevocationsScript = goredis.NewScript(luaLib + `
+local seqs = redis.call('ZRANGEBYSCORE', P .. 'revs:exp', '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, seq in ipairs(seqs) do
+  redis.call('ZREM', P .. 'revs', seq)
+  redis.call('ZREM', P .. 'revs:exp', seq)
+  redis.call('DEL', P .. 'rev:' .. seq)
+end
+return #seqs
+`)

@@ -28,6 +28,14 @@ type Options struct {
 	Hasher PasswordHasher   // required
 	Now    func() time.Time // defaults to time.Now
 	Logger *slog.Logger     // defaults to slog.Default()
+
+	// IPLimiter and AccountLimiter count login attempts per client address
+	// (Settings.LoginRatePerIP) and per account (LoginRatePerAccount). Nil
+	// gives a MemoryLimiter of this instance at the setting's rate; give a
+	// store-backed Limiter, built with that rate, to share the counts
+	// between instances. A limit whose setting is off is not asked.
+	IPLimiter      Limiter
+	AccountLimiter Limiter
 }
 
 // ClientInfo describes where a login came from; it is kept with the session.
@@ -58,6 +66,8 @@ type Service struct {
 	kick chan struct{} // asks Maintain for a Sync now
 
 	dummyHash string // checked against when the email is unknown, to even out timing
+
+	ipLimit, accountLimit Limiter // nil when off
 }
 
 // SigningKeySetting is the store setting that keeps a generated signing key.
@@ -85,6 +95,18 @@ func New(ctx context.Context, store Store, settings Settings, opts Options) (*Se
 	}
 	if s.log == nil {
 		s.log = slog.Default()
+	}
+	if settings.LoginRatePerIP.Enabled() {
+		s.ipLimit = opts.IPLimiter
+		if s.ipLimit == nil {
+			s.ipLimit = NewMemoryLimiter(settings.LoginRatePerIP, 0)
+		}
+	}
+	if settings.LoginRatePerAccount.Enabled() {
+		s.accountLimit = opts.AccountLimiter
+		if s.accountLimit == nil {
+			s.accountLimit = NewMemoryLimiter(settings.LoginRatePerAccount, 0)
+		}
 	}
 	current, err := s.signingKey(ctx)
 	if err != nil {
@@ -236,8 +258,21 @@ func (s *Service) CreateUser(ctx context.Context, email, password string, staff 
 }
 
 // Obtain logs a user in and returns a new session's token pair. A wrong
-// email or password, or an inactive user, gives ErrNoActiveAccount.
+// email or password, or an inactive user, gives ErrNoActiveAccount, after
+// the same work (a password hash check) in each case, so that neither the
+// answer nor its timing tells whether the email is known.
+//
+// Before anything else, Obtain takes one attempt from the per-IP limit
+// (info.IP; every attempt counts) and one from the per-account limit
+// (the email, lower-cased; given back when the login succeeds, so only
+// failures count). When either is used up it returns a *ThrottledError
+// (errors.Is ErrThrottled) without looking the user up or hashing. A
+// limiter that cannot answer gives an error, and no login.
 func (s *Service) Obtain(ctx context.Context, email, password string, info ClientInfo) (TokenPair, error) {
+	accountKey := LoginAccountKey(email)
+	if err := s.throttleLogin(ctx, info.IP, accountKey); err != nil {
+		return TokenPair{}, err
+	}
 	u, err := s.store.UserByEmail(ctx, email)
 	if errors.Is(err, ErrNotFound) {
 		_, _, _ = s.hasher.Check(password, s.dummyHash)
@@ -246,12 +281,22 @@ func (s *Service) Obtain(ctx context.Context, email, password string, info Clien
 	if err != nil {
 		return TokenPair{}, fmt.Errorf("obtain: %w", err)
 	}
-	ok, rehash, err := s.hasher.Check(password, u.PasswordHash)
-	if err != nil {
+	var ok, rehash bool
+	if unusablePassword(u.PasswordHash) {
+		// Django's unusable password ("!..."): nothing to compute, so
+		// check the dummy hash to spend the same time as for a real one.
+		_, _, _ = s.hasher.Check(password, s.dummyHash)
+	} else if ok, rehash, err = s.hasher.Check(password, u.PasswordHash); err != nil {
 		s.log.Warn("unusable password hash", "user_id", u.ID, "err", err)
+		_, _, _ = s.hasher.Check(password, s.dummyHash)
 	}
 	if !ok || !u.IsActive {
 		return TokenPair{}, ErrNoActiveAccount
+	}
+	if s.accountLimit != nil {
+		if err := s.accountLimit.Refund(ctx, accountKey, s.now()); err != nil {
+			s.log.Warn("login rate limit: refund", "err", err)
+		}
 	}
 	now := s.now()
 	if rehash || s.settings.UpdateLastLogin {
@@ -295,6 +340,37 @@ func (s *Service) Obtain(ctx context.Context, email, password string, info Clien
 		return TokenPair{}, fmt.Errorf("obtain: %w", err)
 	}
 	return TokenPair{Refresh: refresh, Access: access}, nil
+}
+
+// unusablePassword reports whether encoded is Django's unusable password
+// (set_unusable_password writes "!" and random characters) or empty.
+func unusablePassword(encoded string) bool {
+	return encoded == "" || strings.HasPrefix(encoded, "!")
+}
+
+// throttleLogin takes one login attempt from the per-IP and then the
+// per-account limit, and returns a *ThrottledError when one is used up.
+func (s *Service) throttleLogin(ctx context.Context, ip, accountKey string) error {
+	now := s.now()
+	if key := LoginIPKey(ip); s.ipLimit != nil && key != "" {
+		ok, wait, err := s.ipLimit.Allow(ctx, key, now)
+		if err != nil {
+			return fmt.Errorf("obtain: login rate limit: %w", err)
+		}
+		if !ok {
+			return &ThrottledError{Limit: "LOGIN_RATE_PER_IP", RetryAfter: wait}
+		}
+	}
+	if s.accountLimit != nil {
+		ok, wait, err := s.accountLimit.Allow(ctx, accountKey, now)
+		if err != nil {
+			return fmt.Errorf("obtain: login rate limit: %w", err)
+		}
+		if !ok {
+			return &ThrottledError{Limit: "LOGIN_RATE_PER_ACCOUNT", RetryAfter: wait}
+		}
+	}
+	return nil
 }
 
 // checkUser loads the user a token names and refuses missing or inactive ones.

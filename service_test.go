@@ -3,6 +3,7 @@ package jwtrevoke_test
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -317,6 +318,9 @@ func TestSettingsValidate(t *testing.T) {
 		{"ShortHS512Key", func(s *jwtrevoke.Settings) { s.Algorithm = "HS512"; s.SigningKey = strings.Repeat("k", 63) }, "SIGNING_KEY"},
 		{"ZeroLifetime", func(s *jwtrevoke.Settings) { s.AccessTokenLifetime = 0 }, "ACCESS_TOKEN_LIFETIME"},
 		{"NoHeaderTypes", func(s *jwtrevoke.Settings) { s.AuthHeaderTypes = nil }, "AUTH_HEADER_TYPES"},
+		{"NegativeLoginRate", func(s *jwtrevoke.Settings) { s.LoginRatePerIP = jwtrevoke.Rate{N: -1, Per: time.Minute} }, "LOGIN_RATE_PER_IP"},
+		{"LoginRateWithoutPeriod", func(s *jwtrevoke.Settings) { s.LoginRatePerAccount = jwtrevoke.Rate{N: 5} }, "LOGIN_RATE_PER_ACCOUNT"},
+		{"InvalidTrustedProxy", func(s *jwtrevoke.Settings) { s.TrustedProxies = []netip.Prefix{{}} }, "TRUSTED_PROXIES"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package jwtrevoke
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -45,6 +46,21 @@ type Settings struct {
 	// store besides the store's push channel, if any; default 100ms
 	// (REVOCATION_POLL_INTERVAL).
 	RevocationPollInterval time.Duration
+
+	// LoginRatePerIP limits login attempts per client address (IPv6: per
+	// /64 network), successful or not: LOGIN_RATE_PER_IP, default
+	// 20/minute (bursts of 20, then one every 3 s). The zero Rate is off.
+	LoginRatePerIP Rate
+	// LoginRatePerAccount limits failed login attempts per email
+	// (lower-cased, known or not): LOGIN_RATE_PER_ACCOUNT, default
+	// 5/minute (bursts of 5, then one every 12 s). A successful login
+	// does not count. The zero Rate is off.
+	LoginRatePerAccount Rate
+	// TrustedProxies are the peers (reverse proxies, load balancers)
+	// whose X-Forwarded-For is believed: the client is the rightmost
+	// address in it that is not a trusted proxy (TRUSTED_PROXIES, default
+	// none: the client is the connection's peer).
+	TrustedProxies []netip.Prefix
 }
 
 // Revocation fail modes.
@@ -70,6 +86,8 @@ func DefaultSettings() Settings {
 		RevocationFailMode:     FailClosed,
 		RevocationMaxStaleness: time.Second,
 		RevocationPollInterval: 100 * time.Millisecond,
+		LoginRatePerIP:         Rate{N: 20, Per: time.Minute},
+		LoginRatePerAccount:    Rate{N: 5, Per: time.Minute},
 	}
 }
 
@@ -105,6 +123,19 @@ func (s Settings) Validate() error {
 		errs = append(errs, errors.New("REVOCATION_POLL_INTERVAL and REVOCATION_MAX_STALENESS must be positive"))
 	} else if s.RevocationPollInterval >= s.RevocationMaxStaleness {
 		errs = append(errs, errors.New("REVOCATION_POLL_INTERVAL must be shorter than REVOCATION_MAX_STALENESS"))
+	}
+	for _, l := range []struct {
+		name string
+		r    Rate
+	}{{"LOGIN_RATE_PER_IP", s.LoginRatePerIP}, {"LOGIN_RATE_PER_ACCOUNT", s.LoginRatePerAccount}} {
+		if l.r.N < 0 || l.r.Per < 0 || (l.r.N > 0 && l.r.Per == 0) {
+			errs = append(errs, fmt.Errorf("%s %d/%s must be a positive number per a positive period, or off", l.name, l.r.N, l.r.Per))
+		}
+	}
+	for _, p := range s.TrustedProxies {
+		if !p.IsValid() {
+			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is not a network such as 10.0.0.0/8", p))
+		}
 	}
 	switch {
 	case !slices.Contains(Algorithms, s.Algorithm):

@@ -93,6 +93,13 @@ func TestClusterPostgres(t *testing.T) {
 	runCluster(t, []string{"JWTREVOKE_DATABASE=" + testdb.Postgres(t)}, 0)
 }
 
+// TestClusterRedis runs three instances with users in one PostgreSQL
+// database and tokens, sessions and revocations in one Redis (TOKEN_STORE),
+// where revocations travel by pub/sub.
+func TestClusterRedis(t *testing.T) {
+	runCluster(t, []string{"JWTREVOKE_DATABASE=" + testdb.Postgres(t), "JWTREVOKE_TOKEN_STORE=" + testdb.Redis(t)}, 0)
+}
+
 // TestClusterMySQL runs three instances on one MariaDB database, where
 // revocations travel by polling.
 func TestClusterMySQL(t *testing.T) {
@@ -116,7 +123,7 @@ func TestClusterMongo(t *testing.T) {
 // false accept. Halfway through, C is killed with SIGKILL and restarted:
 // from its first answer it must refuse every token revoked so far.
 func runCluster(t *testing.T, env []string, maxRounds int) {
-	env = append(env, "JWTREVOKE_SIGNING_KEY="+signingKey)
+	env = append(env, "JWTREVOKE_SIGNING_KEY="+signingKey, "JWTREVOKE_LOGIN_RATE_PER_IP=none")
 	start := func(extra ...string) *proctest.Proc {
 		return proctest.Start(t, bin, env, append([]string{"serve", "--addr", "127.0.0.1:0"}, extra...)...)
 	}

@@ -2,7 +2,11 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/jwtrevoke/jwtrevoke"
 )
@@ -52,6 +56,22 @@ func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, err error)
 	h.log.ErrorContext(r.Context(), "store error", "path", r.URL.Path, "err", err)
 	w.Header().Set("Retry-After", "1")
 	writeJSON(w, http.StatusServiceUnavailable, object{{"detail", msgUnavailable}, {"code", "service_unavailable"}})
+}
+
+// throttled answers 429 as DRF's Throttled exception does: Retry-After in
+// whole seconds (rounded up, at least 1) and the same number in the detail.
+func throttled(w http.ResponseWriter, wait time.Duration) {
+	secs := int64(math.Ceil(wait.Seconds()))
+	if secs < 1 {
+		secs = 1
+	}
+	unit := "seconds"
+	if secs == 1 {
+		unit = "second"
+	}
+	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	writeJSON(w, http.StatusTooManyRequests,
+		detail(fmt.Sprintf("Request was throttled. Expected available in %d %s.", secs, unit)))
 }
 
 // tokenViewError answers an error of the token views (refresh, verify,

@@ -3,8 +3,8 @@ package httpapi
 import (
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -20,6 +20,7 @@ type Handler struct {
 	challenge string
 	routes    map[string]*route
 	extra     http.Handler
+	trusted   []netip.Prefix // TRUSTED_PROXIES
 }
 
 // Options are the optional parts of a Handler.
@@ -27,7 +28,9 @@ type Options struct {
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// NotFound serves paths the API does not know (for example an admin
-	// page mounted beside it). When nil they get a JSON 404.
+	// page mounted beside it). When nil they get a JSON 404. Its answers
+	// are its own: they do not get the API's security headers, whose
+	// Content-Security-Policy would break an HTML page.
 	NotFound http.Handler
 }
 
@@ -55,6 +58,7 @@ func New(svc *jwtrevoke.Service, opts Options) *Handler {
 		log:      opts.Logger,
 		routes:   map[string]*route{},
 		extra:    opts.NotFound,
+		trusted:  svc.Settings().TrustedProxies,
 	}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -69,7 +73,7 @@ func New(svc *jwtrevoke.Service, opts Options) *Handler {
 	h.handle("/api/logout/", "Logout", "POST", h.Protect(http.HandlerFunc(h.logout)))
 	h.handle("/api/logout/all/", "Logout All", "POST", h.Protect(http.HandlerFunc(h.logoutAll)))
 	h.handle("/api/me/", "Me", "GET", h.Protect(http.HandlerFunc(h.me)))
-	h.handle("/.well-known/jwks.json", "JSON Web Key Set", "GET", http.HandlerFunc(h.jwks))
+	h.handle("/.well-known/jwks.json", "JSON Web Key Set", "GET", cacheable(http.HandlerFunc(h.jwks)))
 	return h
 }
 
@@ -93,7 +97,10 @@ func methodOrder(m string) int {
 }
 
 // ServeHTTP routes the request. Unknown paths get a JSON 404 (or
-// Options.NotFound), known paths with another method a JSON 405.
+// Options.NotFound), known paths with another method a JSON 405. Every
+// answer but Options.NotFound's carries the security headers (nosniff,
+// no-store, CSP, ...; HSTS over TLS), and every request body is capped at
+// MaxBodyBytes.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -105,14 +112,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	rt, ok := h.routes[strings.TrimSuffix(r.URL.Path, "/")]
+	if !ok && h.extra != nil {
+		h.extra.ServeHTTP(w, r)
+		return
+	}
+	setSecurityHeaders(w.Header(), r)
 	if !ok {
-		if h.extra != nil {
-			h.extra.ServeHTTP(w, r)
-			return
-		}
 		writeJSON(w, http.StatusNotFound, detail("Not found."))
 		return
 	}
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	}
+	r = h.withClientIP(r)
 	w.Header().Set("Allow", rt.allow)
 	if hd, ok := rt.methods[r.Method]; ok {
 		hd.ServeHTTP(w, r)
@@ -129,12 +141,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusMethodNotAllowed, detail(fmt.Sprintf("Method %q not allowed.", r.Method)))
 }
 
-// clientInfo describes the caller for the session record. The address is
-// the connection's peer: X-Forwarded-For is not trusted.
+// clientInfo describes the caller for the session record and the login
+// rate limit. The address is the connection's peer, or, behind a trusted
+// proxy (TRUSTED_PROXIES), the client X-Forwarded-For names (see clientIP).
 func clientInfo(r *http.Request) jwtrevoke.ClientInfo {
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		ip = r.RemoteAddr
+	ip, ok := r.Context().Value(clientIPKey).(string)
+	if !ok {
+		ip = peerAddr(r.RemoteAddr)
 	}
 	ua := r.UserAgent()
 	if len(ua) > 512 {

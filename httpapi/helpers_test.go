@@ -132,6 +132,7 @@ type envConfig struct {
 	clock    *clock
 	wrap     func(*memory.Store) jwtrevoke.Store
 	noUsers  bool
+	svcOpts  []func(*jwtrevoke.Options)
 }
 
 type envOption func(*envConfig)
@@ -146,6 +147,27 @@ func withRotation() envOption {
 
 func withKey(key string) envOption {
 	return withSettings(func(s *jwtrevoke.Settings) { s.SigningKey = key })
+}
+
+// withLoginLimits turns the login rate limits on with these rates
+// (DefaultSettings' when zero).
+func withLoginLimits(perIP, perAccount jwtrevoke.Rate) envOption {
+	return withSettings(func(s *jwtrevoke.Settings) {
+		d := jwtrevoke.DefaultSettings()
+		s.LoginRatePerIP, s.LoginRatePerAccount = d.LoginRatePerIP, d.LoginRatePerAccount
+		if perIP != (jwtrevoke.Rate{}) {
+			s.LoginRatePerIP = perIP
+		}
+		if perAccount != (jwtrevoke.Rate{}) {
+			s.LoginRatePerAccount = perAccount
+		}
+	})
+}
+
+// withServiceOptions changes the Options the service is built with (the
+// hasher, the limiters).
+func withServiceOptions(f func(*jwtrevoke.Options)) envOption {
+	return func(c *envConfig) { c.svcOpts = append(c.svcOpts, f) }
 }
 
 func withClock(c *clock) envOption { return func(cfg *envConfig) { cfg.clock = c } }
@@ -164,6 +186,9 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	}
 	settings := jwtrevoke.DefaultSettings()
 	settings.SigningKey = testKey
+	// The login rate limits are off unless a test turns them on
+	// (withLoginLimits): most tests log in more often than they allow.
+	settings.LoginRatePerIP, settings.LoginRatePerAccount = jwtrevoke.Rate{}, jwtrevoke.Rate{}
 	for _, f := range cfg.settings {
 		f(&settings)
 	}
@@ -175,6 +200,9 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	o := jwtrevoke.Options{Hasher: cheapHasher, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))}
 	if cfg.clock != nil {
 		o.Now = cfg.clock.Now
+	}
+	for _, f := range cfg.svcOpts {
+		f(&o)
 	}
 	svc, err := jwtrevoke.New(t.Context(), e.store, settings, o)
 	if err != nil {

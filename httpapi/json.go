@@ -60,10 +60,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Vary", "Accept")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Cache-Control", "no-store")
+	setSecurityHeaders(h, nil) // HSTS, which needs the request, is set by ServeHTTP and RequireUser
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

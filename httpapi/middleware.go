@@ -99,6 +99,7 @@ func (h *Handler) Authenticate(next http.Handler) http.Handler {
 func (h *Handler) RequireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := ErrorFromContext(r.Context()); err != nil {
+			setSecurityHeaders(w.Header(), r)
 			h.authError(w, r, err)
 			return
 		}

@@ -24,6 +24,10 @@ func (h *Handler) obtain(w http.ResponseWriter, r *http.Request) {
 		h.unauthorized(w, detail(err.Error()))
 		return
 	}
+	if te := (*jwtrevoke.ThrottledError)(nil); errors.As(err, &te) {
+		throttled(w, te.RetryAfter)
+		return
+	}
 	if err != nil {
 		h.unavailable(w, r, err)
 		return

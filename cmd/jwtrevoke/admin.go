@@ -23,12 +23,12 @@ func (m *Main) migrateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := openStore(cmd.Context(), c.Database, true)
+			st, err := openStores(cmd.Context(), c, true)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			fmt.Fprintf(m.Stdout, "database %s is up to date\n", c.Database)
+			fmt.Fprintf(m.Stdout, "database %s is up to date\n", redactURL(c.Database))
 			return nil
 		},
 	}

@@ -21,11 +21,16 @@ import (
 type Config struct {
 	Settings jwtrevoke.Settings
 	Database string
+	// TokenStore, when set, holds tokens, sessions and revocations instead
+	// of Database (redis://...).
+	TokenStore string
 	// Key files, read into Settings by resolveKeys.
 	SigningKeyFile, VerifyingKeyFile, PreviousKeyFiles string
 	// Source says where each setting's value came from: default, file, env
 	// or flag.
 	Source map[string]string
+	// HTTP are serve's HTTP server limits.
+	HTTP HTTPLimits
 }
 
 // DefaultDatabase is the embedded store in the working directory.
@@ -81,8 +86,10 @@ func stringSetting(name, usage string, secret bool, f func(*Config) *string) set
 // settings is the table of every configurable value, in the order they
 // are documented.
 var settings = []setting{
-	stringSetting("DATABASE", "where users and tokens live: sqlite:///path/to.db or memory://", false,
+	stringSetting("DATABASE", "where users and tokens live: sqlite:///path/to.db, postgres://, mysql://, mongodb:// or memory://", false,
 		func(c *Config) *string { return &c.Database }),
+	stringSetting("TOKEN_STORE", "optional: keep tokens, sessions and revocations in redis://host:6379/N instead of DATABASE (users stay there)", false,
+		func(c *Config) *string { return &c.TokenStore }),
 	durationSetting("ACCESS_TOKEN_LIFETIME", "lifetime of access tokens",
 		func(s *jwtrevoke.Settings) *time.Duration { return &s.AccessTokenLifetime }),
 	durationSetting("REFRESH_TOKEN_LIFETIME", "lifetime of refresh tokens",
@@ -137,6 +144,21 @@ var settings = []setting{
 		func(s *jwtrevoke.Settings) *time.Duration { return &s.RevocationMaxStaleness }),
 	durationSetting("REVOCATION_POLL_INTERVAL", "how often revocations made by other instances are loaded (besides the store's push channel)",
 		func(s *jwtrevoke.Settings) *time.Duration { return &s.RevocationPollInterval }),
+	rateSetting("LOGIN_RATE_PER_IP", "login attempts (all) allowed per client address, IPv6 per /64: N/period such as 20/minute or 5/15m, or none",
+		func(s *jwtrevoke.Settings) *jwtrevoke.Rate { return &s.LoginRatePerIP }),
+	rateSetting("LOGIN_RATE_PER_ACCOUNT", "failed login attempts allowed per email: N/period such as 5/minute, or none",
+		func(s *jwtrevoke.Settings) *jwtrevoke.Rate { return &s.LoginRatePerAccount }),
+	trustedProxiesSetting(),
+	httpDurationSetting("HTTP_READ_HEADER_TIMEOUT", "serve: time a client has to send its request headers",
+		func(h *HTTPLimits) *time.Duration { return &h.ReadHeaderTimeout }),
+	httpDurationSetting("HTTP_READ_TIMEOUT", "serve: time a client has to send its whole request",
+		func(h *HTTPLimits) *time.Duration { return &h.ReadTimeout }),
+	httpDurationSetting("HTTP_WRITE_TIMEOUT", "serve: time from the end of the request headers to the end of the answer",
+		func(h *HTTPLimits) *time.Duration { return &h.WriteTimeout }),
+	httpDurationSetting("HTTP_IDLE_TIMEOUT", "serve: how long a kept-alive connection may wait for its next request",
+		func(h *HTTPLimits) *time.Duration { return &h.IdleTimeout }),
+	httpIntSetting("HTTP_MAX_HEADER_BYTES", "serve: largest request headers accepted, in bytes",
+		func(h *HTTPLimits) *int { return &h.MaxHeaderBytes }),
 }
 
 func init() {
@@ -157,7 +179,7 @@ func addSettingFlags(fs *pflag.FlagSet) {
 // loadConfig builds the configuration from defaults, then the config file,
 // then the environment, then flags: each later source overrides earlier ones.
 func loadConfig(fs *pflag.FlagSet, getenv func(string) string) (*Config, error) {
-	c := &Config{Settings: jwtrevoke.DefaultSettings(), Database: DefaultDatabase, Source: map[string]string{}}
+	c := &Config{Settings: jwtrevoke.DefaultSettings(), Database: DefaultDatabase, Source: map[string]string{}, HTTP: DefaultHTTPLimits()}
 	for _, s := range settings {
 		c.Source[s.name] = "default"
 	}
@@ -190,6 +212,9 @@ func loadConfig(fs *pflag.FlagSet, getenv func(string) string) (*Config, error) 
 		return nil, err
 	}
 	if err := c.Settings.Validate(); err != nil {
+		return nil, err
+	}
+	if err := c.HTTP.validate(); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -304,4 +329,5 @@ func (c *Config) loadFile(path string) error {
 }
 
 var durationNames = map[string]bool{"ACCESS_TOKEN_LIFETIME": true, "REFRESH_TOKEN_LIFETIME": true, "LEEWAY": true,
-	"REVOCATION_MAX_STALENESS": true, "REVOCATION_POLL_INTERVAL": true}
+	"REVOCATION_MAX_STALENESS": true, "REVOCATION_POLL_INTERVAL": true,
+	"HTTP_READ_HEADER_TIMEOUT": true, "HTTP_READ_TIMEOUT": true, "HTTP_WRITE_TIMEOUT": true, "HTTP_IDLE_TIMEOUT": true}

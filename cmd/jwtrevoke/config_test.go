@@ -1,26 +1,32 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/jwtrevoke/jwtrevoke"
 )
 
 func TestConfigPrecedence(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "conf.json")
 	if err := os.WriteFile(file, []byte(`{"ACCESS_TOKEN_LIFETIME": "10m", "REFRESH_TOKEN_LIFETIME": 7200,
-		"ROTATE_REFRESH_TOKENS": true, "LEEWAY": "3s", "AUTH_HEADER_TYPES": ["Bearer", "JWT"]}`), 0o600); err != nil {
+		"ROTATE_REFRESH_TOKENS": true, "LEEWAY": "3s", "AUTH_HEADER_TYPES": ["Bearer", "JWT"],
+		"LOGIN_RATE_PER_IP": "30/minute", "TRUSTED_PROXIES": ["10.0.0.0/8", "192.0.2.7", "::ffff:172.16.0.0/108"],
+		"HTTP_READ_HEADER_TIMEOUT": 2, "HTTP_MAX_HEADER_BYTES": 32768}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
 	addSettingFlags(fs)
-	if err := fs.Parse([]string{"--config", file, "--leeway", "5s"}); err != nil {
+	if err := fs.Parse([]string{"--config", file, "--leeway", "5s", "--http-max-header-bytes", "8192", "--http-write-timeout", "1m"}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := loadConfig(fs, env("JWTREVOKE_REFRESH_TOKEN_LIFETIME", "3h", "JWTREVOKE_LEEWAY", "4s"))
+	c, err := loadConfig(fs, env("JWTREVOKE_REFRESH_TOKEN_LIFETIME", "3h", "JWTREVOKE_LEEWAY", "4s",
+		"JWTREVOKE_LOGIN_RATE_PER_ACCOUNT", "3/15m", "JWTREVOKE_HTTP_IDLE_TIMEOUT", "1m", "JWTREVOKE_HTTP_MAX_HEADER_BYTES", "16384"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,6 +43,14 @@ func TestConfigPrecedence(t *testing.T) {
 		{"BLACKLIST_AFTER_ROTATION", s.BlacklistAfterRotation, true, "default"},
 		{"DATABASE", c.Database, DefaultDatabase, "default"},
 		{"AUTH_HEADER_TYPES", len(s.AuthHeaderTypes), 2, "file"},
+		{"LOGIN_RATE_PER_IP", s.LoginRatePerIP, jwtrevoke.Rate{N: 30, Per: time.Minute}, "file"},
+		{"LOGIN_RATE_PER_ACCOUNT", s.LoginRatePerAccount, jwtrevoke.Rate{N: 3, Per: 15 * time.Minute}, "env"},
+		{"TRUSTED_PROXIES", fmt.Sprint(s.TrustedProxies), "[10.0.0.0/8 192.0.2.7/32 172.16.0.0/12]", "file"},
+		{"HTTP_READ_HEADER_TIMEOUT", c.HTTP.ReadHeaderTimeout, 2 * time.Second, "file"},
+		{"HTTP_READ_TIMEOUT", c.HTTP.ReadTimeout, 10 * time.Second, "default"},
+		{"HTTP_WRITE_TIMEOUT", c.HTTP.WriteTimeout, time.Minute, "flag"},
+		{"HTTP_IDLE_TIMEOUT", c.HTTP.IdleTimeout, time.Minute, "env"},
+		{"HTTP_MAX_HEADER_BYTES", c.HTTP.MaxHeaderBytes, 8192, "flag"},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want || c.Source[ch.name] != ch.source {
@@ -51,6 +65,16 @@ func TestConfigFileErrors(t *testing.T) {
 		"unknown": `{"NOPE": 1}`,
 		"badjson": `{`,
 		"baddur":  `{"LEEWAY": "soon"}`,
+		// Login hardening and HTTP limits.
+		"badrate":        `{"LOGIN_RATE_PER_IP": "lots"}`,
+		"rateperiod":     `{"LOGIN_RATE_PER_ACCOUNT": "5/fortnight"}`,
+		"ratenumber":     `{"LOGIN_RATE_PER_ACCOUNT": 5}`,
+		"badproxy":       `{"TRUSTED_PROXIES": "10.0.0.0/33"}`,
+		"proxyname":      `{"TRUSTED_PROXIES": ["10.0.0.0/8", "proxy.internal"]}`,
+		"headerbytes":    `{"HTTP_MAX_HEADER_BYTES": 10}`,
+		"headerbytesnan": `{"HTTP_MAX_HEADER_BYTES": "64k"}`,
+		"zerotimeout":    `{"HTTP_READ_TIMEOUT": "0s"}`,
+		"headerslower":   `{"HTTP_READ_HEADER_TIMEOUT": "1m", "HTTP_READ_TIMEOUT": "10s"}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			file := filepath.Join(dir, name+".json")
@@ -85,5 +109,30 @@ func TestSQLitePath(t *testing.T) {
 		if _, err := sqlitePath(bad); err == nil {
 			t.Errorf("sqlitePath(%q) accepted", bad)
 		}
+	}
+}
+
+// TestConfigHardeningDefaults: the login limits are on and the HTTP
+// limits set when nothing is configured.
+func TestConfigHardeningDefaults(t *testing.T) {
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	addSettingFlags(fs)
+	c, err := loadConfig(fs, env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Settings
+	if s.LoginRatePerIP.String() != "20/minute" || s.LoginRatePerAccount.String() != "5/minute" || len(s.TrustedProxies) != 0 {
+		t.Errorf("login defaults: per IP %s, per account %s, trusted proxies %v", s.LoginRatePerIP, s.LoginRatePerAccount, s.TrustedProxies)
+	}
+	if c.HTTP != DefaultHTTPLimits() || c.HTTP.ReadHeaderTimeout != 5*time.Second || c.HTTP.MaxHeaderBytes != 64<<10 {
+		t.Errorf("HTTP defaults: %+v", c.HTTP)
+	}
+	// "none" turns a login limit off.
+	if err := fs.Parse([]string{"--login-rate-per-ip", "none", "--login-rate-per-account", "off"}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = loadConfig(fs, env()); err != nil || c.Settings.LoginRatePerIP.Enabled() || c.Settings.LoginRatePerAccount.Enabled() {
+		t.Fatalf("limits off: %v %v %v", c.Settings.LoginRatePerIP, c.Settings.LoginRatePerAccount, err)
 	}
 }

@@ -274,6 +274,50 @@ func TestBlacklistAndTokensCommands(t *testing.T) {
 	}
 }
 
+// TestTokenStoreRedis runs every command with users in SQLite and tokens in
+// Redis (--token-store): they all see the same data.
+func TestTokenStoreRedis(t *testing.T) {
+	redisURL := testdb.Redis(t)
+	getenv := env("JWTREVOKE_DATABASE", dbURL(t), "JWTREVOKE_SIGNING_KEY", testKey)
+	flags := []string{"--token-store", redisURL}
+	if code, out, errs := run(t, getenv, "", append([]string{"migrate"}, flags...)...); code != 0 || !strings.Contains(out, "up to date") {
+		t.Fatalf("migrate: %d %q %q", code, out, errs)
+	}
+	if code, _, errs := run(t, getenv, "pw-0123456789\n", append([]string{"createuser", "--email", "r@example.com", "--password-stdin"}, flags...)...); code != 0 {
+		t.Fatalf("createuser: %d %q", code, errs)
+	}
+	base := server(t, getenv, append([]string{"--revocation-poll-interval", "50ms"}, flags...)...)
+	refresh, access := login(t, base, "r@example.com", "pw-0123456789")
+	code, out, _ := run(t, getenv, "", append([]string{"tokens"}, flags...)...)
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(lines) != 2 {
+		t.Fatalf("tokens: code %d out:\n%s", code, out)
+	}
+	// Without --token-store the SQLite database holds no tokens at all.
+	if code, out, _ := run(t, getenv, "", "tokens"); code != 0 || len(strings.Split(strings.TrimSpace(out), "\n")) != 1 {
+		t.Fatalf("tokens without --token-store: code %d out:\n%s", code, out)
+	}
+	if code, out, errs := run(t, getenv, "", append([]string{"blacklist", refresh}, flags...)...); code != 0 || !strings.Contains(out, "blacklisted token") {
+		t.Fatalf("blacklist: code %d out %q err %q", code, out, errs)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, _ := call(t, "GET", base+"/api/me/", access, nil)
+		if st == 401 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("access token still accepted 10 s after `jwtrevoke blacklist --token-store`: status %d", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, out, errs := run(t, getenv, "", append([]string{"flushexpiredtokens"}, flags...)...); code != 0 || !strings.Contains(out, "deleted 0 expired") {
+		t.Fatalf("flushexpiredtokens: code %d out %q err %q", code, out, errs)
+	}
+	if code, _, errs := run(t, getenv, "", "serve", "--addr", "127.0.0.1:0", "--token-store", "memcached://x"); code != 2 || !strings.Contains(errs, "not supported") {
+		t.Fatalf("serve with an unknown token store: code %d err %q, want 2", code, errs)
+	}
+}
+
 func TestFlushExpiredTokensCommand(t *testing.T) {
 	getenv := env("JWTREVOKE_DATABASE", dbURL(t), "JWTREVOKE_SIGNING_KEY", testKey,
 		"JWTREVOKE_ACCESS_TOKEN_LIFETIME", "1s", "JWTREVOKE_REFRESH_TOKEN_LIFETIME", "1s")
@@ -319,17 +363,20 @@ func TestLogoutSurvivesSIGKILL(t *testing.T) {
 		if d.name == "Memory" {
 			continue // nothing survives a restart by design
 		}
-		t.Run(d.name, func(t *testing.T) { logoutSurvivesSIGKILL(t, d.url(t)) })
+		t.Run(d.name, func(t *testing.T) { logoutSurvivesSIGKILL(t, "JWTREVOKE_DATABASE="+d.url(t)) })
 	}
+	t.Run("SQLite+Redis", func(t *testing.T) {
+		logoutSurvivesSIGKILL(t, "JWTREVOKE_DATABASE="+dbURL(t), "JWTREVOKE_TOKEN_STORE="+testdb.Redis(t))
+	})
 }
 
-func logoutSurvivesSIGKILL(t *testing.T, db string) {
+func logoutSurvivesSIGKILL(t *testing.T, stores ...string) {
 	start := func() *proctest.Proc {
 		exe, err := os.Executable()
 		if err != nil {
 			t.Fatal(err)
 		}
-		return proctest.Start(t, exe, []string{"JWTREVOKE_TEST_AS_MAIN=1", "JWTREVOKE_DATABASE=" + db, "JWTREVOKE_SIGNING_KEY=" + testKey},
+		return proctest.Start(t, exe, append([]string{"JWTREVOKE_TEST_AS_MAIN=1", "JWTREVOKE_SIGNING_KEY=" + testKey}, stores...),
 			"serve", "--addr", "127.0.0.1:0", "--demo")
 	}
 	proc := start()

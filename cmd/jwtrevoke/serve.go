@@ -58,16 +58,16 @@ then closes the store.`,
 			}
 			srv := &http.Server{
 				Handler:           httpapi.New(svc, httpapi.Options{Logger: log}),
-				ReadHeaderTimeout: 10 * time.Second,
-				ReadTimeout:       30 * time.Second,
-				WriteTimeout:      30 * time.Second,
-				IdleTimeout:       2 * time.Minute,
-				MaxHeaderBytes:    64 << 10,
+				ReadHeaderTimeout: c.HTTP.ReadHeaderTimeout,
+				ReadTimeout:       c.HTTP.ReadTimeout,
+				WriteTimeout:      c.HTTP.WriteTimeout,
+				IdleTimeout:       c.HTTP.IdleTimeout,
+				MaxHeaderBytes:    c.HTTP.MaxHeaderBytes,
 			}
 			mctx, stopMaintain := context.WithCancel(ctx)
 			defer stopMaintain()
 			go svc.Maintain(mctx)
-			log.Info("jwtrevoke listening", "url", "http://"+ln.Addr().String(), "database", c.Database,
+			log.Info("jwtrevoke listening", "url", "http://"+ln.Addr().String(), "database", redactURL(c.Database), "token_store", redactURL(c.TokenStore),
 				"revocations_loaded", svc.RevocationCount())
 			if m.Ready != nil {
 				m.Ready(ln.Addr().String())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	neturl "net/url"
 	"strings"
 
 	"github.com/jwtrevoke/jwtrevoke"
@@ -12,6 +13,7 @@ import (
 	"github.com/jwtrevoke/jwtrevoke/store/mongo"
 	"github.com/jwtrevoke/jwtrevoke/store/mysql"
 	"github.com/jwtrevoke/jwtrevoke/store/postgres"
+	"github.com/jwtrevoke/jwtrevoke/store/redis"
 	"github.com/jwtrevoke/jwtrevoke/store/sqlite"
 )
 
@@ -58,10 +60,42 @@ func openStore(ctx context.Context, url string, migrate bool) (jwtrevoke.Store, 
 	return nil, usageError{fmt.Errorf("database scheme %q is not supported (sqlite, postgres, mysql, mongodb, memory)", scheme)}
 }
 
+// openStores opens the configured DATABASE and, when TOKEN_STORE is set,
+// the token store, and returns them as one Store: users from the database,
+// tokens, sessions and revocations from the token store.
+func openStores(ctx context.Context, c *Config, migrate bool) (jwtrevoke.Store, error) {
+	st, err := openStore(ctx, c.Database, migrate)
+	if err != nil || c.TokenStore == "" {
+		return st, err
+	}
+	tokens, err := openTokenStore(ctx, c.TokenStore)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return jwtrevoke.Split(st, tokens), nil
+}
+
+// tokenStore is a store of tokens only.
+type tokenStore interface {
+	jwtrevoke.TokenStore
+	Close() error
+}
+
+// openTokenStore opens the store a TOKEN_STORE URL names.
+func openTokenStore(ctx context.Context, url string) (tokenStore, error) {
+	scheme, _, _ := strings.Cut(url, "://")
+	switch scheme {
+	case "redis", "rediss":
+		return redis.Open(ctx, url)
+	}
+	return nil, usageError{fmt.Errorf("token store %q is not supported: use redis://host:6379/N", url)}
+}
+
 // openService opens the configured store and the service over it. The
 // caller closes the store.
 func (m *Main) openService(ctx context.Context, c *Config, migrate bool, log *slog.Logger) (*jwtrevoke.Service, jwtrevoke.Store, error) {
-	st, err := openStore(ctx, c.Database, migrate)
+	st, err := openStores(ctx, c, migrate)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -71,6 +105,14 @@ func (m *Main) openService(ctx context.Context, c *Config, migrate bool, log *sl
 		return nil, nil, err
 	}
 	return svc, st, nil
+}
+
+// redactURL hides the password of a store URL, for logs.
+func redactURL(raw string) string {
+	if u, err := neturl.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	return raw
 }
 
 // sqlitePath turns a SQLite URL into a file path, as SQLAlchemy and

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -34,6 +35,11 @@ const SessionClaim = "sid"
 // MaxTokenLength caps the size of an encoded token; longer ones are refused
 // before any decoding.
 const MaxTokenLength = 8 << 10
+
+// MaxHeaderLength caps the size of a token's encoded header (its first
+// part); a longer one is refused before it is decoded. jwtrevoke's and
+// PyJWT's headers are well under 100 bytes.
+const MaxHeaderLength = 1 << 10
 
 // Claims is a decoded token payload.
 type Claims struct {
@@ -230,12 +236,16 @@ func (k *codec) encode(c *Claims) (string, error) {
 	return signing + "." + base64.RawURLEncoding.EncodeToString(sig), nil
 }
 
-// decode checks the signature and the registered time claims, then the
-// claims SimpleJWT requires, in SimpleJWT's order: exp present, jti present,
-// then the type when want is not empty.
+// decode refuses malformed tokens (checkCompact) before anything else,
+// checks the signature and the registered time claims, then the claims
+// SimpleJWT requires, in SimpleJWT's order: exp present, jti present, then
+// the type when want is not empty.
 func (k *codec) decode(raw string, want TokenType) (*Claims, error) {
 	if raw == "" || len(raw) > MaxTokenLength {
 		return nil, ErrTokenInvalid
+	}
+	if err := checkCompact(raw); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTokenInvalid, err)
 	}
 	mc := jwt.MapClaims{}
 	if _, err := k.parser.ParseWithClaims(raw, mc, k.keyFor); err != nil {
@@ -322,4 +332,199 @@ func userID(v any) (int64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// refusedHeaders are the header parameters that point at a key to fetch
+// (jku, x5u), carry one (jwk, x5c) or name extensions the recipient must
+// understand (crit). jwtrevoke verifies with its configured keys only and
+// implements no extension, so a token with any of them is refused
+// outright, whoever signed it (RFC 8725 3.10, RFC 7515 4.1.11): nothing in
+// a token is ever fetched or used as a key.
+var refusedHeaders = []string{"jku", "jwk", "x5u", "x5c", "crit"}
+
+// Why checkCompact refused a token.
+var (
+	errNotCompact    = errors.New("not a compact JWS: three non-empty parts of unpadded base64url")
+	errHeaderTooLong = fmt.Errorf("header longer than %d bytes", MaxHeaderLength)
+	errNotObject     = errors.New("not exactly one JSON object")
+	errNotUTF8       = errors.New("not valid UTF-8")
+	errDuplicateName = errors.New("a member name appears twice")
+)
+
+// strictB64 decodes base64url as the parser does: unpadded, canonical.
+var strictB64 = base64.RawURLEncoding.Strict()
+
+// checkCompact refuses, before anything is verified, what golang-jwt's
+// parser would let through or read differently from other parsers: any
+// form but RFC 7515's compact serialization (JSON serializations, padding,
+// '+' and '/', spaces, and the line breaks Go's base64 decoder skips even
+// in strict mode), headers over MaxHeaderLength, and a header or claims
+// that are not exactly one JSON object of valid UTF-8 with unique member
+// names (RFC 7515 4, RFC 7519 4: Go keeps the last of two names, some
+// parsers the first, so they would read different tokens). Headers with
+// refusedHeaders are refused too. It costs a pass over the token, two
+// base64 decodings and two json.Valid, and allocates only the decodings.
+func checkCompact(raw string) error {
+	first, second := -1, -1
+	for i := 0; i < len(raw); i++ {
+		switch c := raw[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
+		case c == '.' && first < 0:
+			first = i
+		case c == '.' && second < 0:
+			second = i
+		default:
+			return errNotCompact
+		}
+	}
+	if first < 1 || second < first+2 || second == len(raw)-1 {
+		return errNotCompact
+	}
+	if first > MaxHeaderLength {
+		return errHeaderTooLong
+	}
+	for i, part := range [2]string{raw[:first], raw[first+1 : second]} {
+		b, err := strictB64.DecodeString(part)
+		if err != nil {
+			return errNotCompact
+		}
+		if err := checkObject(b, i == 0); err != nil {
+			if i == 0 {
+				return fmt.Errorf("header: %w", err)
+			}
+			return fmt.Errorf("claims: %w", err)
+		}
+	}
+	return nil
+}
+
+// checkObject checks that b is exactly one JSON object, in valid UTF-8,
+// whose member names (compared decoded, as the decoder will see them) are
+// unique at its top level, and, for a header, are none of refusedHeaders.
+// json.Valid checks the syntax first, so the walk over the names that
+// follows only has to find them in valid JSON; it allocates nothing unless
+// a name has escapes or the object has many members.
+func checkObject(b []byte, header bool) error {
+	if !utf8.Valid(b) {
+		return errNotUTF8
+	}
+	i := skipSpace(b, 0)
+	if i == len(b) || b[i] != '{' || !json.Valid(b) {
+		return errNotObject
+	}
+	// The names seen so far: a few in an array, a map past that, so that
+	// an object of many tiny members costs no quadratic time.
+	var (
+		few  [16][]byte
+		n    int
+		many map[string]bool
+	)
+	for i++; ; { // one member a turn, from just after the brace or its value
+		if i = skipSpace(b, i); i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+		if i >= len(b) || b[i] != '"' {
+			return nil // the closing brace: json.Valid vouches for the rest
+		}
+		end := endOfString(b, i)
+		if end < 0 {
+			return errNotObject
+		}
+		name := b[i+1 : end-1]
+		if bytes.IndexByte(name, '\\') >= 0 {
+			var s string
+			if err := json.Unmarshal(b[i:end], &s); err != nil {
+				return errNotObject
+			}
+			name = []byte(s)
+		}
+		if header {
+			for _, r := range refusedHeaders {
+				if string(name) == r {
+					return fmt.Errorf("the %q header is refused: keys are never taken from a token", r)
+				}
+			}
+		}
+		switch {
+		case many != nil:
+			if many[string(name)] {
+				return errDuplicateName
+			}
+			many[string(name)] = true
+		case slices.ContainsFunc(few[:n], func(s []byte) bool { return bytes.Equal(s, name) }):
+			return errDuplicateName
+		case n < len(few):
+			few[n] = name
+			n++
+		default:
+			many = make(map[string]bool, 2*len(few))
+			for _, s := range few {
+				many[string(s)] = true
+			}
+			many[string(name)] = true
+		}
+		// Then the colon and the value.
+		if i = skipSpace(b, end); i >= len(b) || b[i] != ':' {
+			return errNotObject
+		}
+		if i = skipValue(b, skipSpace(b, i+1)); i < 0 {
+			return errNotObject
+		}
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// endOfString returns the index just past the string that starts at b[i],
+// or -1 if it does not end.
+func endOfString(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return -1
+}
+
+// skipValue returns the index just past the JSON value that starts at
+// b[i], or -1 if it does not end.
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return endOfString(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				if j = endOfString(b, j); j < 0 {
+					return -1
+				}
+				j-- // the loop steps past the closing quote
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	}
+	j := i // a number, true, false or null
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+		j++
+	}
+	return j
 }

@@ -92,7 +92,9 @@ func parseJSON(body []byte) (map[string]any, error) {
 	if err := dec.Decode(&v); err != nil {
 		return nil, jsonError(body, err)
 	}
-	if off := dec.InputOffset(); len(bytes.TrimSpace(body[off:])) > 0 {
+	// Only JSON's whitespace may follow, as with Python's json module:
+	// not \v, \f or Unicode spaces, which bytes.TrimSpace would skip.
+	if off := dec.InputOffset(); len(bytes.TrimLeft(body[off:], " \t\r\n")) > 0 {
 		rest := body[off:]
 		off += int64(len(rest) - len(bytes.TrimLeft(rest, " \t\r\n")))
 		return nil, &bodyError{status: http.StatusBadRequest,
@@ -201,7 +203,7 @@ func fields(data map[string]any, names ...string) ([]string, object) {
 	vals := make([]string, len(names))
 	var errs object
 	for i, n := range names {
-		v, msg := stringField(data, n, n != "password")
+		v, msg := stringField(data, n, n != "password" && !strings.HasSuffix(n, "_password"))
 		if msg != "" {
 			errs = append(errs, kv{n, []string{msg}})
 		}

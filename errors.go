@@ -19,6 +19,8 @@ var (
 	ErrTokenNoExp = errors.New("Token has no 'exp' claim")
 	// ErrTokenBlacklisted means the token, its session or its user was revoked.
 	ErrTokenBlacklisted = errors.New("Token is blacklisted")
+	// ErrTokenRefreshExpired means a sliding token's refresh_exp has passed.
+	ErrTokenRefreshExpired = errors.New("Token 'refresh_exp' claim has expired")
 	// ErrTokenNoUser means the token has no usable user id claim.
 	ErrTokenNoUser = errors.New("Token contained no recognizable user identification")
 )
@@ -46,6 +48,9 @@ var (
 	// ErrBlacklisted is returned by Store.Blacklist and Store.Rotate when the
 	// token was already blacklisted; nothing was written.
 	ErrBlacklisted = errors.New("token already blacklisted")
+	// ErrRotated is returned by Store.Rotate when the old token was already
+	// rotated; nothing was written.
+	ErrRotated = errors.New("refresh token already rotated")
 	// ErrUnavailable wraps every error that means the store could not answer
 	// (connection refused, timeout, I/O error). Security checks that meet it
 	// refuse: a store error never authenticates anyone.

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jwtrevoke/jwtrevoke/internal/denylist"
 )
@@ -257,29 +259,20 @@ func (s *Service) CreateUser(ctx context.Context, email, password string, staff 
 	return u, nil
 }
 
-// Obtain logs a user in and returns a new session's token pair. A wrong
-// email or password, or an inactive user, gives ErrNoActiveAccount, after
-// the same work (a password hash check) in each case, so that neither the
-// answer nor its timing tells whether the email is known.
-//
-// Before anything else, Obtain takes one attempt from the per-IP limit
-// (info.IP; every attempt counts) and one from the per-account limit
-// (the email, lower-cased; given back when the login succeeds, so only
-// failures count). When either is used up it returns a *ThrottledError
-// (errors.Is ErrThrottled) without looking the user up or hashing. A
-// limiter that cannot answer gives an error, and no login.
-func (s *Service) Obtain(ctx context.Context, email, password string, info ClientInfo) (TokenPair, error) {
+// login checks the credentials of a login (after the rate limits) and
+// returns the user and the time of the login.
+func (s *Service) login(ctx context.Context, email, password string, info ClientInfo) (*User, time.Time, error) {
 	accountKey := LoginAccountKey(email)
 	if err := s.throttleLogin(ctx, info.IP, accountKey); err != nil {
-		return TokenPair{}, err
+		return nil, time.Time{}, err
 	}
 	u, err := s.store.UserByEmail(ctx, email)
 	if errors.Is(err, ErrNotFound) {
 		_, _, _ = s.hasher.Check(password, s.dummyHash)
-		return TokenPair{}, ErrNoActiveAccount
+		return nil, time.Time{}, ErrNoActiveAccount
 	}
 	if err != nil {
-		return TokenPair{}, fmt.Errorf("obtain: %w", err)
+		return nil, time.Time{}, fmt.Errorf("obtain: %w", err)
 	}
 	var ok, rehash bool
 	if unusablePassword(u.PasswordHash) {
@@ -291,7 +284,7 @@ func (s *Service) Obtain(ctx context.Context, email, password string, info Clien
 		_, _, _ = s.hasher.Check(password, s.dummyHash)
 	}
 	if !ok || !u.IsActive {
-		return TokenPair{}, ErrNoActiveAccount
+		return nil, time.Time{}, ErrNoActiveAccount
 	}
 	if s.accountLimit != nil {
 		if err := s.accountLimit.Refund(ctx, accountKey, s.now()); err != nil {
@@ -310,8 +303,27 @@ func (s *Service) Obtain(ctx context.Context, email, password string, info Clien
 			u.LastLogin = &t
 		}
 		if err := s.store.UpdateUser(ctx, u); err != nil {
-			return TokenPair{}, fmt.Errorf("obtain: update user: %w", err)
+			return nil, time.Time{}, fmt.Errorf("obtain: update user: %w", err)
 		}
+	}
+	return u, now, nil
+}
+
+// Obtain logs a user in and returns a new session's token pair. A wrong
+// email or password, or an inactive user, gives ErrNoActiveAccount, after
+// the same work (a password hash check) in each case, so that neither the
+// answer nor its timing tells whether the email is known.
+//
+// Before anything else, Obtain takes one attempt from the per-IP limit
+// (info.IP; every attempt counts) and one from the per-account limit
+// (the email, lower-cased; given back when the login succeeds, so only
+// failures count). When either is used up it returns a *ThrottledError
+// (errors.Is ErrThrottled) without looking the user up or hashing. A
+// limiter that cannot answer gives an error, and no login.
+func (s *Service) Obtain(ctx context.Context, email, password string, info ClientInfo) (TokenPair, error) {
+	u, now, err := s.login(ctx, email, password, info)
+	if err != nil {
+		return TokenPair{}, err
 	}
 	rc := &Claims{
 		Type:      RefreshToken,
@@ -411,13 +423,40 @@ func (s *Service) parseRefresh(ctx context.Context, raw string) (*Claims, error)
 	return c, nil
 }
 
-// Refresh mints a new access token from a refresh token (and, with
-// ROTATE_REFRESH_TOKENS, a new refresh token in the same session). Refresh
-// tokens of missing or inactive users are refused.
+// Refresh mints a new access token from a refresh token. Refresh tokens
+// of missing or inactive users are refused.
+//
+// With ROTATE_REFRESH_TOKENS it also returns a new refresh token in the
+// same session, and the presented one is used up: the store records the
+// rotation atomically, so of concurrent refreshes of one token exactly one
+// rotates it. Presenting a rotated token again within REFRESH_REUSE_GRACE
+// of its rotation returns the same pair again (a client's retry); any
+// later use is a reuse: the whole session (every refresh and access token
+// of that login) is revoked and the answer is ErrTokenBlacklisted.
 func (s *Service) Refresh(ctx context.Context, raw string) (TokenPair, error) {
-	c, err := s.parseRefresh(ctx, raw)
+	if !s.settings.RotateRefreshTokens {
+		c, err := s.parseRefresh(ctx, raw)
+		if err != nil {
+			return TokenPair{}, err
+		}
+		if _, err := s.checkUser(ctx, c); err != nil {
+			return TokenPair{}, err
+		}
+		access, err := s.mintAccess(c, s.now())
+		if err != nil {
+			return TokenPair{}, err
+		}
+		return TokenPair{Access: access}, nil
+	}
+	// The store, not IsBlacklisted, says whether the token is used up: a
+	// rotated token is blacklisted, yet a retry within the grace window
+	// still gets its answer.
+	c, err := s.codec.decode(raw, RefreshToken)
 	if err != nil {
 		return TokenPair{}, err
+	}
+	if s.revoked(c) {
+		return TokenPair{}, ErrTokenBlacklisted
 	}
 	if _, err := s.checkUser(ctx, c); err != nil {
 		return TokenPair{}, err
@@ -426,9 +465,6 @@ func (s *Service) Refresh(ctx context.Context, raw string) (TokenPair, error) {
 	access, err := s.mintAccess(c, now)
 	if err != nil {
 		return TokenPair{}, err
-	}
-	if !s.settings.RotateRefreshTokens {
-		return TokenPair{Access: access}, nil
 	}
 	next := *c
 	next.JTI = newJTI()
@@ -440,16 +476,43 @@ func (s *Service) Refresh(ctx context.Context, raw string) (TokenPair, error) {
 		return TokenPair{}, err
 	}
 	created := now.UTC()
-	err = s.store.Rotate(ctx, s.outstanding(c, raw, nil), s.settings.BlacklistAfterRotation,
-		s.outstanding(&next, refresh, &created), next.SessionID,
-		next.Expires().Add(s.settings.AccessTokenLifetime))
-	if errors.Is(err, ErrBlacklisted) {
+	rec, err := s.store.Rotate(ctx, Rotation{
+		Old:            s.outstanding(c, raw, nil),
+		BlacklistOld:   s.settings.BlacklistAfterRotation,
+		Next:           s.outstanding(&next, refresh, &created),
+		Access:         access,
+		SessionID:      next.SessionID,
+		SessionExpires: next.Expires().Add(s.settings.AccessTokenLifetime),
+		RotatedAt:      created,
+	})
+	switch {
+	case err == nil:
+		return TokenPair{Access: access, Refresh: refresh}, nil
+	case errors.Is(err, ErrRotated):
+		if age := now.Sub(rec.RotatedAt); age >= 0 && age <= s.settings.RefreshReuseGrace {
+			return TokenPair{Access: rec.Access, Refresh: rec.Next.Token}, nil
+		}
+		if err := s.revokeSession(ctx, c, "rotation_reuse", now); err != nil {
+			return TokenPair{}, err
+		}
+		s.log.WarnContext(ctx, "refresh token reuse: session revoked", "user_id", c.UserID, "session", sessionOf(c),
+			"rotated_at", rec.RotatedAt)
+		return TokenPair{}, ErrTokenBlacklisted
+	case errors.Is(err, ErrBlacklisted):
 		return TokenPair{}, ErrTokenBlacklisted
 	}
+	return TokenPair{}, fmt.Errorf("rotate: %w", err)
+}
+
+// revokeSession revokes the session of token c (every token of that
+// login) without blacklisting c itself.
+func (s *Service) revokeSession(ctx context.Context, c *Claims, reason string, now time.Time) error {
+	got, err := s.store.RevokeSession(ctx, s.sessionRevocation(c, reason, now))
 	if err != nil {
-		return TokenPair{}, fmt.Errorf("rotate: %w", err)
+		return fmt.Errorf("revoke session: %w", err)
 	}
-	return TokenPair{Access: access, Refresh: refresh}, nil
+	s.apply(got)
+	return nil
 }
 
 // Verify checks any token: signature, expiry, jti, and that neither the
@@ -481,7 +544,7 @@ func (s *Service) Verify(ctx context.Context, raw string) error {
 // token errors (ErrToken...), ErrUserNotFound, ErrUserInactive, or a store
 // error, which the caller must treat as a refusal.
 func (s *Service) Authenticate(ctx context.Context, raw string) (*User, *Claims, error) {
-	c, err := s.codec.decode(raw, AccessToken)
+	c, err := s.decodeAuth(raw)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -594,4 +657,248 @@ func (s *Service) FlushExpired(ctx context.Context, batch int) (FlushResult, err
 // as any refresh token, without asking the store about it.
 func (s *Service) ParseRefresh(raw string) (*Claims, error) {
 	return s.codec.decode(raw, RefreshToken)
+}
+
+// FieldError is a request field that cannot be accepted, with Django's
+// messages for it; the HTTP layer answers 400 {Field: Messages}.
+type FieldError struct {
+	Field    string
+	Messages []string
+}
+
+func (e *FieldError) Error() string {
+	return e.Field + ": " + strings.Join(e.Messages, " ")
+}
+
+// Django's messages for a wrong old password and for its default password
+// validators that need no word list.
+const (
+	msgWrongOldPassword = "Your old password was entered incorrectly. Please enter it again."
+	msgPasswordTooShort = "This password is too short. It must contain at least 8 characters."
+	msgPasswordNumeric  = "This password is entirely numeric."
+	msgPasswordSame     = "The new password must differ from the old one."
+)
+
+// validatePassword applies Django's MinimumLengthValidator (8) and
+// NumericPasswordValidator.
+func validatePassword(pw string) []string {
+	var msgs []string
+	if utf8.RuneCountInString(pw) < 8 {
+		msgs = append(msgs, msgPasswordTooShort)
+	}
+	if pw != "" && strings.Trim(pw, "0123456789") == "" {
+		msgs = append(msgs, msgPasswordNumeric)
+	}
+	return msgs
+}
+
+// ChangePassword sets a new password for user after checking the old one,
+// then revokes every token issued to the user so far (every session, on
+// every instance): whoever knew the old password is logged out. Errors: a
+// *FieldError for a wrong old password or an unacceptable new one,
+// ErrUserNotFound, or a store error.
+func (s *Service) ChangePassword(ctx context.Context, userID int64, oldPassword, newPassword string) error {
+	u, err := s.store.UserByID(ctx, userID)
+	if errors.Is(err, ErrNotFound) {
+		return ErrUserNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	ok, _, err := s.hasher.Check(oldPassword, u.PasswordHash)
+	if err != nil || !ok {
+		return &FieldError{Field: "old_password", Messages: []string{msgWrongOldPassword}}
+	}
+	msgs := validatePassword(newPassword)
+	if newPassword == oldPassword {
+		msgs = append(msgs, msgPasswordSame)
+	}
+	if len(msgs) > 0 {
+		return &FieldError{Field: "new_password", Messages: msgs}
+	}
+	h, err := s.hasher.Hash(newPassword)
+	if err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	u.PasswordHash = h
+	if err := s.store.UpdateUser(ctx, u); err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	return s.RevokeUser(ctx, userID, "password_change")
+}
+
+// SetActive activates or deactivates a user. Deactivating also revokes
+// every token issued to the user so far, so that reactivating the account
+// later does not bring old tokens back to life.
+func (s *Service) SetActive(ctx context.Context, userID int64, active bool) error {
+	u, err := s.store.UserByID(ctx, userID)
+	if errors.Is(err, ErrNotFound) {
+		return ErrUserNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("set active: %w", err)
+	}
+	if u.IsActive != active {
+		u.IsActive = active
+		if err := s.store.UpdateUser(ctx, u); err != nil {
+			return fmt.Errorf("set active: %w", err)
+		}
+	}
+	if active {
+		return nil
+	}
+	return s.RevokeUser(ctx, userID, "deactivated")
+}
+
+// Sessions returns the live sessions of user (neither expired nor
+// revoked), newest first: one per login, with the device it came from.
+func (s *Service) Sessions(ctx context.Context, userID int64) ([]Session, error) {
+	all, err := s.store.Sessions(ctx, userID, s.now())
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	live := all[:0]
+	for _, ss := range all {
+		if ss.RevokedAt == nil {
+			live = append(live, ss)
+		}
+	}
+	return live, nil
+}
+
+// EndSession revokes one live session of user: every refresh and access
+// token of that login stops working. A session that is not the user's, or
+// not live, gives ErrNotFound.
+func (s *Service) EndSession(ctx context.Context, userID int64, sessionID string) error {
+	live, err := s.Sessions(ctx, userID)
+	if err != nil {
+		return err
+	}
+	for _, ss := range live {
+		if ss.ID != sessionID {
+			continue
+		}
+		now := s.now()
+		got, err := s.store.RevokeSession(ctx, Revocation{SessionID: ss.ID, UserID: userID, ExpiresAt: ss.ExpiresAt,
+			Reason: "session_ended", CreatedAt: now.UTC()})
+		if err != nil {
+			return fmt.Errorf("end session: %w", err)
+		}
+		s.apply(got)
+		return nil
+	}
+	return ErrNotFound
+}
+
+// decodeAuth decodes a token that authenticates requests: one of
+// AUTH_TOKEN_CLASSES (access tokens by default; sliding tokens too when
+// configured).
+func (s *Service) decodeAuth(raw string) (*Claims, error) {
+	classes := s.settings.AuthTokenClasses
+	if len(classes) == 1 {
+		return s.codec.decode(raw, classes[0])
+	}
+	c, err := s.codec.decode(raw, "")
+	if err != nil {
+		return nil, err
+	}
+	if c.Type == "" {
+		return nil, ErrTokenNoType
+	}
+	if !slices.Contains(classes, c.Type) {
+		return nil, ErrTokenWrongType
+	}
+	return c, nil
+}
+
+// refreshExpClaim is SimpleJWT's SLIDING_TOKEN_REFRESH_EXP_CLAIM.
+const refreshExpClaim = "refresh_exp"
+
+// ObtainSliding logs a user in as Obtain does and returns one sliding
+// token (SimpleJWT's TokenObtainSlidingView): it authenticates requests
+// when AUTH_TOKEN_CLASSES includes sliding, and can be refreshed until its
+// refresh_exp. It is registered as outstanding and starts a session, so
+// logout, logout-all and blacklisting revoke it like the other tokens.
+func (s *Service) ObtainSliding(ctx context.Context, email, password string, info ClientInfo) (string, error) {
+	u, now, err := s.login(ctx, email, password, info)
+	if err != nil {
+		return "", err
+	}
+	refreshExp := now.Add(s.settings.SlidingTokenRefreshLifetime)
+	c := &Claims{
+		Type:      SlidingToken,
+		ExpiresAt: now.Add(s.settings.SlidingTokenLifetime).Unix(),
+		IssuedAt:  now.Unix(),
+		JTI:       newJTI(),
+		UserID:    u.ID,
+		HasUser:   true,
+		SessionID: newSessionID(now),
+		Extra:     map[string]any{refreshExpClaim: refreshExp.Unix()},
+	}
+	tok, err := s.codec.encode(c)
+	if err != nil {
+		return "", err
+	}
+	created := now.UTC()
+	// Every refreshed copy keeps the jti and may live until refresh_exp
+	// plus one lifetime: so do the outstanding row and the session.
+	last := time.Unix(refreshExp.Unix(), 0).Add(s.settings.SlidingTokenLifetime).UTC()
+	out := s.outstanding(c, tok, &created)
+	out.ExpiresAt = last
+	sess := Session{ID: c.SessionID, UserID: u.ID, CreatedAt: created, ExpiresAt: last, IP: info.IP, UserAgent: info.UserAgent}
+	if err := s.store.IssueSession(ctx, out, sess); err != nil {
+		return "", fmt.Errorf("obtain sliding: %w", err)
+	}
+	return tok, nil
+}
+
+// RefreshSliding returns a copy of a sliding token with a renewed exp and
+// iat (same jti, session and refresh_exp), as SimpleJWT's
+// TokenRefreshSlidingView: the token must still be valid (exp included,
+// as SimpleJWT checks it), not revoked, its user active, and its
+// refresh_exp not passed (ErrTokenRefreshExpired).
+func (s *Service) RefreshSliding(ctx context.Context, raw string) (string, error) {
+	c, err := s.codec.decode(raw, SlidingToken)
+	if err != nil {
+		return "", err
+	}
+	if s.revoked(c) {
+		return "", ErrTokenBlacklisted
+	}
+	black, err := s.store.IsBlacklisted(ctx, c.JTI)
+	if err != nil {
+		return "", fmt.Errorf("check blacklist: %w", err)
+	}
+	if black {
+		return "", ErrTokenBlacklisted
+	}
+	now := s.now()
+	v, ok := c.Extra[refreshExpClaim]
+	if !ok {
+		return "", fmt.Errorf("%w: no %s claim", ErrTokenInvalid, refreshExpClaim)
+	}
+	refreshExp, err := intClaim(v)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: %w", ErrTokenInvalid, refreshExpClaim, err)
+	}
+	if !now.Before(time.Unix(refreshExp, 0).Add(s.settings.Leeway)) {
+		return "", ErrTokenRefreshExpired
+	}
+	if _, err := s.checkUser(ctx, c); err != nil {
+		return "", err
+	}
+	next := *c
+	next.ExpiresAt = now.Add(s.settings.SlidingTokenLifetime).Unix()
+	next.IssuedAt = now.Unix()
+	return s.codec.encode(&next)
+}
+
+// LogoutSliding blacklists the caller's own sliding token and revokes its
+// session: every copy of it stops working at once.
+func (s *Service) LogoutSliding(ctx context.Context, caller *Claims, raw string) error {
+	if caller.Type != SlidingToken {
+		return ErrTokenWrongType
+	}
+	now := s.now()
+	return s.blacklist(ctx, caller, raw, s.sessionRevocation(caller, "logout", now))
 }

@@ -13,14 +13,27 @@ import (
 // SimpleJWT's setting names (in the comments), and DefaultSettings returns
 // the seed's values.
 type Settings struct {
-	AccessTokenLifetime    time.Duration // ACCESS_TOKEN_LIFETIME, default 5m
-	RefreshTokenLifetime   time.Duration // REFRESH_TOKEN_LIFETIME, default 24h
-	RotateRefreshTokens    bool          // ROTATE_REFRESH_TOKENS, default false
-	BlacklistAfterRotation bool          // BLACKLIST_AFTER_ROTATION, default true
-	AuthHeaderTypes        []string      // AUTH_HEADER_TYPES, default ["Bearer"]
-	AuthHeaderName         string        // AUTH_HEADER_NAME, default "Authorization"
-	Algorithm              string        // ALGORITHM: HS256 (default), HS384/512, RS*, PS*, ES*, EdDSA
-	SigningKey             string        // SIGNING_KEY: HMAC secret or PEM private key; empty: generated once and kept in the store
+	AccessTokenLifetime  time.Duration // ACCESS_TOKEN_LIFETIME, default 5m
+	RefreshTokenLifetime time.Duration // REFRESH_TOKEN_LIFETIME, default 24h
+	// SlidingTokenLifetime is a sliding token's exp (SLIDING_TOKEN_LIFETIME,
+	// default 5m); SlidingTokenRefreshLifetime its refresh_exp, until which
+	// it can be refreshed (SLIDING_TOKEN_REFRESH_LIFETIME, default 24h).
+	SlidingTokenLifetime        time.Duration
+	SlidingTokenRefreshLifetime time.Duration
+	// AuthTokenClasses are the token types that authenticate a request
+	// (AUTH_TOKEN_CLASSES: access, sliding; default access only).
+	AuthTokenClasses       []TokenType
+	RotateRefreshTokens    bool // ROTATE_REFRESH_TOKENS, default false
+	BlacklistAfterRotation bool // BLACKLIST_AFTER_ROTATION, default true
+	// RefreshReuseGrace is how long after a rotation the rotated refresh
+	// token may be presented again and get the same answer (a client's
+	// retry after a lost response); later, its use is a reuse that revokes
+	// the session. REFRESH_REUSE_GRACE, default 0.
+	RefreshReuseGrace time.Duration
+	AuthHeaderTypes   []string // AUTH_HEADER_TYPES, default ["Bearer"]
+	AuthHeaderName    string   // AUTH_HEADER_NAME, default "Authorization"
+	Algorithm         string   // ALGORITHM: HS256 (default), HS384/512, RS*, PS*, ES*, EdDSA
+	SigningKey        string   // SIGNING_KEY: HMAC secret or PEM private key; empty: generated once and kept in the store
 	// PreviousKeys are retired keys (SIGNING_KEY_FILE of earlier
 	// deployments, or their public keys): tokens they signed are still
 	// accepted until they expire; nothing new is signed with them.
@@ -72,22 +85,25 @@ const (
 // DefaultSettings returns the seed tutorial's settings.
 func DefaultSettings() Settings {
 	return Settings{
-		AccessTokenLifetime:    5 * time.Minute,
-		RefreshTokenLifetime:   24 * time.Hour,
-		RotateRefreshTokens:    false,
-		BlacklistAfterRotation: true,
-		AuthHeaderTypes:        []string{"Bearer"},
-		AuthHeaderName:         "Authorization",
-		Algorithm:              "HS256",
-		UserIDClaim:            "user_id",
-		TokenTypeClaim:         "token_type",
-		JTIClaim:               "jti",
-		CheckUserIsActive:      true,
-		RevocationFailMode:     FailClosed,
-		RevocationMaxStaleness: time.Second,
-		RevocationPollInterval: 100 * time.Millisecond,
-		LoginRatePerIP:         Rate{N: 20, Per: time.Minute},
-		LoginRatePerAccount:    Rate{N: 5, Per: time.Minute},
+		AccessTokenLifetime:         5 * time.Minute,
+		RefreshTokenLifetime:        24 * time.Hour,
+		SlidingTokenLifetime:        5 * time.Minute,
+		SlidingTokenRefreshLifetime: 24 * time.Hour,
+		AuthTokenClasses:            []TokenType{AccessToken},
+		RotateRefreshTokens:         false,
+		BlacklistAfterRotation:      true,
+		AuthHeaderTypes:             []string{"Bearer"},
+		AuthHeaderName:              "Authorization",
+		Algorithm:                   "HS256",
+		UserIDClaim:                 "user_id",
+		TokenTypeClaim:              "token_type",
+		JTIClaim:                    "jti",
+		CheckUserIsActive:           true,
+		RevocationFailMode:          FailClosed,
+		RevocationMaxStaleness:      time.Second,
+		RevocationPollInterval:      100 * time.Millisecond,
+		LoginRatePerIP:              Rate{N: 20, Per: time.Minute},
+		LoginRatePerAccount:         Rate{N: 5, Per: time.Minute},
 	}
 }
 
@@ -103,6 +119,20 @@ func (s Settings) Validate() error {
 	}
 	if s.RefreshTokenLifetime <= 0 {
 		errs = append(errs, errors.New("REFRESH_TOKEN_LIFETIME must be positive"))
+	}
+	if s.SlidingTokenLifetime <= 0 || s.SlidingTokenRefreshLifetime <= 0 {
+		errs = append(errs, errors.New("SLIDING_TOKEN_LIFETIME and SLIDING_TOKEN_REFRESH_LIFETIME must be positive"))
+	}
+	if len(s.AuthTokenClasses) == 0 {
+		errs = append(errs, errors.New("AUTH_TOKEN_CLASSES must name at least one of access, sliding"))
+	}
+	for _, c := range s.AuthTokenClasses {
+		if c != AccessToken && c != SlidingToken {
+			errs = append(errs, fmt.Errorf("AUTH_TOKEN_CLASSES: %q is not access or sliding", c))
+		}
+	}
+	if s.RefreshReuseGrace < 0 {
+		errs = append(errs, errors.New("REFRESH_REUSE_GRACE must not be negative"))
 	}
 	if s.Leeway < 0 {
 		errs = append(errs, errors.New("LEEWAY must not be negative"))

@@ -65,12 +65,30 @@ type Revocation struct {
 	CreatedAt time.Time
 }
 
+// Rotation is one use of a refresh token with ROTATE_REFRESH_TOKENS: Old
+// was exchanged for Next and Access, in session SessionID. It is kept until
+// Old expires, so that a second use of Old is recognised: a client's retry
+// within REFRESH_REUSE_GRACE gets the same answer again, any later use is a
+// reuse that revokes the whole session.
+type Rotation struct {
+	Old          OutstandingToken
+	BlacklistOld bool
+	Next         OutstandingToken // Next.Token: the refresh token answered
+	Access       string           // the access token answered with it
+	SessionID    string
+	// SessionExpires is the session's new expiry: Next's exp plus one
+	// access token lifetime.
+	SessionExpires time.Time
+	RotatedAt      time.Time
+}
+
 // FlushResult counts what FlushExpired deleted.
 type FlushResult struct {
 	Outstanding int64
 	Blacklisted int64
 	Sessions    int64
 	Revocations int64
+	Rotations   int64
 }
 
 // TokenQuery selects outstanding tokens for listing.
@@ -120,11 +138,21 @@ type TokenStore interface {
 	// (and ExpiresAt raised to the session's expiry where that is later).
 	// Returns ErrBlacklisted, writing nothing, if t is already blacklisted.
 	Blacklist(ctx context.Context, t OutstandingToken, revs ...Revocation) ([]Revocation, error)
-	// Rotate replaces old by next in old's session: when blacklistOld is
-	// set it blacklists old (returning ErrBlacklisted, writing nothing, if
-	// it already was), registers next as outstanding and raises the
-	// session's ExpiresAt to sessionExpires, in one transaction.
-	Rotate(ctx context.Context, old OutstandingToken, blacklistOld bool, next OutstandingToken, sessionID string, sessionExpires time.Time) error
+	// Rotate records r, in one transaction: a refresh token can be rotated
+	// once only. It registers r.Next as outstanding, blacklists r.Old when
+	// r.BlacklistOld is set, keeps the Rotation (until r.Old expires) and
+	// raises the session's ExpiresAt to r.SessionExpires. When r.Old was
+	// already rotated it returns the Rotation recorded then and an error
+	// wrapping ErrRotated; otherwise, when r.BlacklistOld is set and r.Old
+	// is blacklisted, ErrBlacklisted. Either way it writes nothing.
+	// Concurrent calls for one r.Old: exactly one succeeds.
+	Rotate(ctx context.Context, r Rotation) (Rotation, error)
+	// RevokeSession records rev (a session revocation: SessionID set) and
+	// marks the session revoked, in one transaction, and returns rev with
+	// Seq set (and ExpiresAt raised to the session's expiry where that is
+	// later). Used where no refresh token is at hand: a rotated token's
+	// reuse, a session ended from the sessions list.
+	RevokeSession(ctx context.Context, rev Revocation) ([]Revocation, error)
 	// RevokeUser records rev (a user-wide revocation with NotBefore set),
 	// blacklists every unexpired outstanding token of rev.UserID and
 	// revokes each of the user's live sessions with a session revocation of
@@ -141,7 +169,7 @@ type TokenStore interface {
 	// first.
 	OutstandingTokens(ctx context.Context, q TokenQuery) ([]OutstandingToken, error)
 	// FlushExpired deletes outstanding tokens (with their blacklisted rows),
-	// sessions and revocations that expired at or before now, in
+	// sessions, revocations and rotations that expired at or before now, in
 	// transactions of at most batch rows each, so that other writers are
 	// never blocked for long.
 	FlushExpired(ctx context.Context, now time.Time, batch int) (FlushResult, error)

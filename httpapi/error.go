@@ -20,6 +20,7 @@ const msgUnavailable = "Service temporarily unavailable, try again later."
 var tokenErrors = []error{
 	jwtrevoke.ErrTokenInvalid, jwtrevoke.ErrTokenNoID, jwtrevoke.ErrTokenNoType,
 	jwtrevoke.ErrTokenWrongType, jwtrevoke.ErrTokenNoExp, jwtrevoke.ErrTokenBlacklisted,
+	jwtrevoke.ErrTokenRefreshExpired,
 }
 
 func tokenError(err error) (error, bool) {
@@ -98,14 +99,20 @@ func (h *Handler) authError(w http.ResponseWriter, r *http.Request, err error) {
 		h.unauthorized(w, detail("Authentication credentials were not provided."))
 	default:
 		if e, ok := tokenError(err); ok {
+			// SimpleJWT tries each of AUTH_TOKEN_CLASSES and reports why
+			// each refused the token.
+			var msgs []object
+			for _, c := range h.settings.AuthTokenClasses {
+				class := "AccessToken"
+				if c == jwtrevoke.SlidingToken {
+					class = "SlidingToken"
+				}
+				msgs = append(msgs, object{{"token_class", class}, {"token_type", string(c)}, {"message", e.Error()}})
+			}
 			h.unauthorized(w, object{
 				{"detail", "Given token not valid for any token type"},
 				{"code", "token_not_valid"},
-				{"messages", []object{{
-					{"token_class", "AccessToken"},
-					{"token_type", "access"},
-					{"message", e.Error()},
-				}}},
+				{"messages", msgs},
 			})
 			return
 		}

@@ -96,11 +96,18 @@ func (s *flakyStore) Blacklist(ctx context.Context, t jwtrevoke.OutstandingToken
 	return s.Store.Blacklist(ctx, t, revs...)
 }
 
-func (s *flakyStore) Rotate(ctx context.Context, old jwtrevoke.OutstandingToken, blacklistOld bool, next jwtrevoke.OutstandingToken, sessionID string, sessionExpires time.Time) error {
+func (s *flakyStore) Rotate(ctx context.Context, r jwtrevoke.Rotation) (jwtrevoke.Rotation, error) {
 	if err := s.err("Rotate"); err != nil {
-		return err
+		return jwtrevoke.Rotation{}, err
 	}
-	return s.Store.Rotate(ctx, old, blacklistOld, next, sessionID, sessionExpires)
+	return s.Store.Rotate(ctx, r)
+}
+
+func (s *flakyStore) RevokeSession(ctx context.Context, rev jwtrevoke.Revocation) ([]jwtrevoke.Revocation, error) {
+	if err := s.err("RevokeSession"); err != nil {
+		return nil, err
+	}
+	return s.Store.RevokeSession(ctx, rev)
 }
 
 func (s *flakyStore) RevokeUser(ctx context.Context, rev jwtrevoke.Revocation) ([]jwtrevoke.Revocation, error) {

@@ -68,11 +68,16 @@ func New(svc *jwtrevoke.Service, opts Options) *Handler {
 	h.handle("/api/token/", "Token Obtain Pair", "POST", obtain)
 	h.handle("/api/auth/token/", "Token Obtain Pair", "POST", obtain)
 	h.handle("/api/token/refresh/", "Token Refresh", "POST", http.HandlerFunc(h.refresh))
+	h.handle("/api/token/sliding/", "Token Obtain Sliding", "POST", http.HandlerFunc(h.obtainSliding))
+	h.handle("/api/token/sliding/refresh/", "Token Refresh Sliding", "POST", http.HandlerFunc(h.refreshSliding))
 	h.handle("/api/token/verify/", "Token Verify", "POST", http.HandlerFunc(h.verify))
 	h.handle("/api/token/blacklist/", "Token Blacklist", "POST", http.HandlerFunc(h.blacklist))
 	h.handle("/api/logout/", "Logout", "POST", h.Protect(http.HandlerFunc(h.logout)))
 	h.handle("/api/logout/all/", "Logout All", "POST", h.Protect(http.HandlerFunc(h.logoutAll)))
 	h.handle("/api/me/", "Me", "GET", h.Protect(http.HandlerFunc(h.me)))
+	h.handle("/api/password/change/", "Password Change", "POST", h.Protect(http.HandlerFunc(h.passwordChange)))
+	h.handle(sessionsPath+"/", "Session List", "GET", h.Protect(http.HandlerFunc(h.sessions)))
+	h.handle(sessionsPath+"/{id}/", "Session Instance", "DELETE", h.Protect(http.HandlerFunc(h.endSession)))
 	h.handle("/.well-known/jwks.json", "JSON Web Key Set", "GET", cacheable(http.HandlerFunc(h.jwks)))
 	return h
 }
@@ -111,7 +116,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusInternalServerError, detail("A server error occurred."))
 		}
 	}()
-	rt, ok := h.routes[strings.TrimSuffix(r.URL.Path, "/")]
+	path := strings.TrimSuffix(r.URL.Path, "/")
+	rt, ok := h.routes[path]
+	if id, isItem := strings.CutPrefix(path, sessionsPath+"/"); !ok && isItem && id != "" && !strings.Contains(id, "/") {
+		rt, ok = h.routes[sessionsPath+"/{id}"]
+		r.SetPathValue("id", id)
+	}
 	if !ok && h.extra != nil {
 		h.extra.ServeHTTP(w, r)
 		return

@@ -36,6 +36,16 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 	case json.Number:
 		raw = v.String()
 	case nil:
+		if caller := ClaimsFromContext(r.Context()); caller.Type == jwtrevoke.SlidingToken {
+			// A sliding token is its own refresh token: logging out with
+			// it ends its session.
+			if err := h.svc.LogoutSliding(r.Context(), caller, rawTokenFromContext(r.Context())); err != nil {
+				h.unavailable(w, r, err)
+				return
+			}
+			writeJSON(w, http.StatusResetContent, logoutOK)
+			return
+		}
 		h.logoutError(w, r, http.StatusBadRequest, `The "refresh" field is required.`)
 		return
 	default:

@@ -18,7 +18,17 @@ const authKey ctxKey = 0
 type auth struct {
 	user   *jwtrevoke.User
 	claims *jwtrevoke.Claims
+	raw    string // the encoded token, when it authenticated
 	err    error
+}
+
+// rawTokenFromContext returns the encoded token that authenticated the
+// request.
+func rawTokenFromContext(ctx context.Context) string {
+	if a, ok := ctx.Value(authKey).(*auth); ok && a.err == nil {
+		return a.raw
+	}
+	return ""
 }
 
 // errNoCredentials means the request carried no usable Authorization header.
@@ -87,6 +97,7 @@ func (h *Handler) Authenticate(next http.Handler) http.Handler {
 		raw, err := h.rawToken(r)
 		if err == nil {
 			a.user, a.claims, err = h.svc.Authenticate(r.Context(), raw)
+			a.raw = raw
 		}
 		a.err = err
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), authKey, a)))

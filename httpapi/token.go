@@ -9,17 +9,37 @@ import (
 
 // obtain answers POST /api/token/: {"email","password"} → {"refresh","access"}.
 func (h *Handler) obtain(w http.ResponseWriter, r *http.Request) {
+	email, pw, ok := credentials(w, r)
+	if !ok {
+		return
+	}
+	pair, err := h.svc.Obtain(r.Context(), email, pw, clientInfo(r))
+	if err != nil {
+		h.loginError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, object{{"refresh", pair.Refresh}, {"access", pair.Access}})
+}
+
+// credentials reads a login's {"email","password"}, answering 400 when
+// either is missing or unusable.
+func credentials(w http.ResponseWriter, r *http.Request) (email, password string, ok bool) {
 	data, err := readBody(w, r)
 	if err != nil {
 		bodyErrorAnswer(w, err)
-		return
+		return "", "", false
 	}
 	vals, errs := fields(data, "email", "password")
 	if errs != nil {
 		writeJSON(w, http.StatusBadRequest, errs)
-		return
+		return "", "", false
 	}
-	pair, err := h.svc.Obtain(r.Context(), vals[0], vals[1], clientInfo(r))
+	return vals[0], vals[1], true
+}
+
+// loginError answers a failed login: 401 for wrong credentials, 429 when
+// throttled, 503 when the store could not answer.
+func (h *Handler) loginError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, jwtrevoke.ErrNoActiveAccount) {
 		h.unauthorized(w, detail(err.Error()))
 		return
@@ -28,11 +48,7 @@ func (h *Handler) obtain(w http.ResponseWriter, r *http.Request) {
 		throttled(w, te.RetryAfter)
 		return
 	}
-	if err != nil {
-		h.unavailable(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, object{{"refresh", pair.Refresh}, {"access", pair.Access}})
+	h.unavailable(w, r, err)
 }
 
 // tokenField reads the one CharField a token view takes, answering 400 if
@@ -114,4 +130,34 @@ func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_, _ = w.Write(body)
+}
+
+// obtainSliding answers POST /api/token/sliding/: {"email","password"} →
+// {"token"} (SimpleJWT's TokenObtainSlidingView).
+func (h *Handler) obtainSliding(w http.ResponseWriter, r *http.Request) {
+	email, pw, ok := credentials(w, r)
+	if !ok {
+		return
+	}
+	tok, err := h.svc.ObtainSliding(r.Context(), email, pw, clientInfo(r))
+	if err != nil {
+		h.loginError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, object{{"token", tok}})
+}
+
+// refreshSliding answers POST /api/token/sliding/refresh/: {"token"} →
+// {"token"} with a renewed exp.
+func (h *Handler) refreshSliding(w http.ResponseWriter, r *http.Request) {
+	raw, ok := tokenField(w, r, "token")
+	if !ok {
+		return
+	}
+	tok, err := h.svc.RefreshSliding(r.Context(), raw)
+	if err != nil {
+		h.tokenViewError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, object{{"token", tok}})
 }

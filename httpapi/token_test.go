@@ -1,12 +1,15 @@
 package httpapi_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jwtrevoke/jwtrevoke"
 )
 
 // "Obtaining tokens: errors" of SEED_BEHAVIOUR.md, at both paths.
@@ -298,8 +301,6 @@ func TestRefreshRotation(t *testing.T) {
 		t.Error("rotation changed the sid")
 	}
 
-	// Reuse of the old refresh token is refused; the new one works.
-	want(t, e.refresh(p.Refresh), http.StatusUnauthorized, tokenBody(msgBlacklisted))
 	p2 := e.mustRefresh(p1.Refresh)
 	if p2.Refresh == "" {
 		t.Fatal("second rotation: no refresh token")
@@ -319,8 +320,75 @@ func TestRefreshRotation(t *testing.T) {
 	e.wantMe(e.mustRefresh(other.Refresh).Access, userEmail)
 }
 
-// Concurrent refreshes of one refresh token with rotation on: exactly
-// one wins, the others are told the token is blacklisted.
+// Reuse detection: presenting a rotated refresh token again revokes the
+// whole session (every refresh and access token of that login) and
+// answers 401; other sessions of the user keep working.
+func TestRefreshReuseRevokesSession(t *testing.T) {
+	for _, blacklistOld := range []bool{true, false} {
+		t.Run(fmt.Sprintf("BLACKLIST_AFTER_ROTATION=%v", blacklistOld), func(t *testing.T) {
+			e := newEnv(t, withRotation(), withSettings(func(s *jwtrevoke.Settings) { s.BlacklistAfterRotation = blacklistOld }))
+			p := e.MustLogin(userEmail, userPass)
+			other := e.MustLogin(userEmail, userPass)
+			p1 := e.mustRefresh(p.Refresh)
+			p2 := e.mustRefresh(p1.Refresh)
+			// An attacker replays the stolen first refresh token.
+			want(t, e.refresh(p.Refresh), http.StatusUnauthorized, tokenBody(msgBlacklisted))
+			// The legitimate client's newest tokens die with it.
+			want(t, e.refresh(p2.Refresh), http.StatusUnauthorized, tokenBody(msgBlacklisted))
+			for _, a := range []string{p.Access, p1.Access, p2.Access} {
+				e.wantRevokedAccess(a)
+			}
+			want(t, e.verify(p2.Refresh), http.StatusBadRequest, bodyVerifyBlack)
+			e.wantMe(other.Access, userEmail)
+			e.wantMe(e.mustRefresh(other.Refresh).Access, userEmail)
+		})
+	}
+}
+
+// REFRESH_REUSE_GRACE: a retry of the same rotation within the window gets
+// the same answer, byte for byte; after it, the retry is a reuse.
+func TestRefreshReuseGrace(t *testing.T) {
+	c := newClock(time.Now())
+	e := newEnv(t, withRotation(), withClock(c), withSettings(func(s *jwtrevoke.Settings) { s.RefreshReuseGrace = 30 * time.Second }))
+	p := e.MustLogin(userEmail, userPass)
+	first := e.refresh(p.Refresh)
+	wantStatus(t, first, http.StatusOK)
+	c.Add(10 * time.Second)
+	again := e.refresh(p.Refresh)
+	want(t, again, http.StatusOK, string(first.Body))
+	p1 := decodePair(t, first)
+	e.wantMe(p1.Access, userEmail)
+	c.Add(21 * time.Second) // 31 s after the rotation
+	want(t, e.refresh(p.Refresh), http.StatusUnauthorized, tokenBody(msgBlacklisted))
+	e.wantRevokedAccess(p1.Access)
+	want(t, e.refresh(p1.Refresh), http.StatusUnauthorized, tokenBody(msgBlacklisted))
+}
+
+// Concurrent refreshes of one token within the grace window all get the
+// same pair: one rotation, never two live children.
+func TestRefreshRotationConcurrentWithinGrace(t *testing.T) {
+	e, bs := newBarrierEnv(t, withRotation(), withSettings(func(s *jwtrevoke.Settings) { s.RefreshReuseGrace = time.Minute }))
+	p := e.MustLogin(userEmail, userPass)
+	const n = 50
+	bs.arm(n)
+	var body string
+	for i, r := range e.concurrently(n, http.MethodPost, "/api/token/refresh/", "", `{"refresh":"`+p.Refresh+`"}`) {
+		wantStatus(t, r, http.StatusOK)
+		if i == 0 {
+			body = string(r.Body)
+		} else if string(r.Body) != body {
+			t.Fatalf("answer %d differs from the first:\n%s\n%s", i, r.Body, body)
+		}
+	}
+	toks, err := e.store.OutstandingTokens(t.Context(), jwtrevoke.TokenQuery{})
+	if err != nil || len(toks) != 2 {
+		t.Fatalf("%d outstanding tokens (%v), want 2: the login's and one child", len(toks), err)
+	}
+}
+
+// Concurrent refreshes of one refresh token with rotation on and no grace:
+// exactly one rotates it; the others are reuses, so the session is revoked
+// and no child stays alive.
 func TestRefreshRotationConcurrentReuse(t *testing.T) {
 	e, bs := newBarrierEnv(t, withRotation())
 	p := e.MustLogin(userEmail, userPass)
@@ -336,6 +404,15 @@ func TestRefreshRotationConcurrentReuse(t *testing.T) {
 	}
 	if ok != 1 {
 		t.Errorf("%d of %d concurrent refreshes of one token rotated it, want exactly 1", ok, n)
+	}
+	toks, err := e.store.OutstandingTokens(t.Context(), jwtrevoke.TokenQuery{})
+	if err != nil || len(toks) != 2 {
+		t.Fatalf("%d outstanding tokens (%v), want 2: the login's and one child", len(toks), err)
+	}
+	for _, tk := range toks {
+		if tk.JTI != strClaim(t, tokenClaims(t, p.Refresh), "jti") {
+			want(t, e.refresh(tk.Token), http.StatusUnauthorized, tokenBody(msgBlacklisted))
+		}
 	}
 }
 

@@ -118,8 +118,8 @@ logouts are never blocked for long. Run it daily, e.g. from cron.`,
 			if err != nil {
 				return fmt.Errorf("flushexpiredtokens: %w", err)
 			}
-			fmt.Fprintf(m.Stdout, "deleted %d expired outstanding tokens (%d of them blacklisted), %d sessions, %d revocations\n",
-				res.Outstanding, res.Blacklisted, res.Sessions, res.Revocations)
+			fmt.Fprintf(m.Stdout, "deleted %d expired outstanding tokens (%d of them blacklisted), %d sessions, %d revocations, %d rotations\n",
+				res.Outstanding, res.Blacklisted, res.Sessions, res.Revocations, res.Rotations)
 			return nil
 		},
 	}

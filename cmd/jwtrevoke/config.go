@@ -94,10 +94,34 @@ var settings = []setting{
 		func(s *jwtrevoke.Settings) *time.Duration { return &s.AccessTokenLifetime }),
 	durationSetting("REFRESH_TOKEN_LIFETIME", "lifetime of refresh tokens",
 		func(s *jwtrevoke.Settings) *time.Duration { return &s.RefreshTokenLifetime }),
+	durationSetting("SLIDING_TOKEN_LIFETIME", "lifetime (exp) of sliding tokens",
+		func(s *jwtrevoke.Settings) *time.Duration { return &s.SlidingTokenLifetime }),
+	durationSetting("SLIDING_TOKEN_REFRESH_LIFETIME", "how long (refresh_exp) a sliding token can be refreshed",
+		func(s *jwtrevoke.Settings) *time.Duration { return &s.SlidingTokenRefreshLifetime }),
+	{name: "AUTH_TOKEN_CLASSES", usage: "comma-separated token types that authenticate requests: access, sliding",
+		set: func(c *Config, v string) error {
+			var types []jwtrevoke.TokenType
+			for _, t := range strings.Split(v, ",") {
+				if t = strings.ToLower(strings.TrimSpace(t)); t != "" {
+					types = append(types, jwtrevoke.TokenType(t))
+				}
+			}
+			c.Settings.AuthTokenClasses = types
+			return nil
+		},
+		get: func(c *Config) string {
+			var names []string
+			for _, t := range c.Settings.AuthTokenClasses {
+				names = append(names, string(t))
+			}
+			return strings.Join(names, ",")
+		}},
 	boolSetting("ROTATE_REFRESH_TOKENS", "a refresh also returns a new refresh token",
 		func(s *jwtrevoke.Settings) *bool { return &s.RotateRefreshTokens }),
 	boolSetting("BLACKLIST_AFTER_ROTATION", "blacklist the old refresh token when rotating",
 		func(s *jwtrevoke.Settings) *bool { return &s.BlacklistAfterRotation }),
+	durationSetting("REFRESH_REUSE_GRACE", "with rotation: how long a rotated refresh token may be retried for the same answer; later uses revoke the session",
+		func(s *jwtrevoke.Settings) *time.Duration { return &s.RefreshReuseGrace }),
 	{name: "AUTH_HEADER_TYPES", usage: "comma-separated accepted authorization header types",
 		set: func(c *Config, v string) error {
 			var types []string

@@ -374,25 +374,117 @@ func (s *Store) Blacklist(ctx context.Context, t jwtrevoke.OutstandingToken, rev
 	return out, nil
 }
 
-// Rotate implements jwtrevoke.Store.
-func (s *Store) Rotate(ctx context.Context, old jwtrevoke.OutstandingToken, blacklistOld bool, next jwtrevoke.OutstandingToken, sessionID string, sessionExpires time.Time) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if blacklistOld {
-			if err := s.blacklistToken(ctx, tx, old, time.Now()); err != nil {
+// errRotationTaken means the rotation row's insert met another's: a
+// concurrent Rotate of the same token committed first.
+var errRotationTaken = errors.New("rotation recorded concurrently")
+
+const rotationColumns = `old_jti, next_jti, next_token, access_token, session_id, rotated_at, expires_at`
+
+// rotation reads the rotation recorded for the old token jti;
+// sql.ErrNoRows if there is none.
+func (s *Store) rotation(ctx context.Context, ex execer, jti string) (jwtrevoke.Rotation, error) {
+	var (
+		r                jwtrevoke.Rotation
+		rotated, expires scanTime
+	)
+	err := ex.QueryRowContext(ctx, s.q(`SELECT `+rotationColumns+` FROM jwtrevoke_rotation WHERE old_jti = ?`), jti).
+		Scan(&r.Old.JTI, &r.Next.JTI, &r.Next.Token, &r.Access, &r.SessionID, &rotated, &expires)
+	if err != nil {
+		return jwtrevoke.Rotation{}, err
+	}
+	r.RotatedAt, r.Old.ExpiresAt = rotated.t, expires.t
+	return r, nil
+}
+
+// Rotate implements jwtrevoke.Store. The rotation row's primary key (the
+// old jti) is the serialization point: of concurrent rotations of one
+// token, one inserts it and the others either see it (a later snapshot)
+// or fail on the key once the winner commits; these roll back and read the
+// winner's row afresh, so every loser reports ErrRotated with the winner's
+// record. Deadlocks and serialization failures rerun the transaction.
+func (s *Store) Rotate(ctx context.Context, r jwtrevoke.Rotation) (jwtrevoke.Rotation, error) {
+	if r.RotatedAt.IsZero() {
+		r.RotatedAt = time.Now()
+	}
+	r.RotatedAt = r.RotatedAt.UTC()
+	keep := r.Old.ExpiresAt // the row lives as long as the old token
+	if keep.IsZero() {
+		keep = r.Next.ExpiresAt
+	}
+	rotated := func(rec jwtrevoke.Rotation) (jwtrevoke.Rotation, error) {
+		return rec, fmt.Errorf("rotate token %s: %w", r.Old.JTI, jwtrevoke.ErrRotated)
+	}
+	var err error
+	for range maxAttempts {
+		var rec jwtrevoke.Rotation
+		err = s.tx(ctx, func(tx *sql.Tx) error {
+			var err error
+			switch rec, err = s.rotation(ctx, tx, r.Old.JTI); {
+			case err == nil:
+				return jwtrevoke.ErrRotated
+			case !errors.Is(err, sql.ErrNoRows):
 				return err
 			}
-		}
-		if err := s.insertToken(ctx, tx, next); err != nil {
+			_, err = tx.ExecContext(ctx, s.q(`INSERT INTO jwtrevoke_rotation (`+rotationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+				r.Old.JTI, r.Next.JTI, r.Next.Token, r.Access, r.SessionID, s.t(r.RotatedAt), s.t(keep))
+			if s.d.IsUnique(err) {
+				return errRotationTaken
+			}
+			if err != nil {
+				return err
+			}
+			if r.BlacklistOld {
+				if err := s.blacklistToken(ctx, tx, r.Old, time.Now()); err != nil {
+					return err
+				}
+			}
+			if err := s.insertToken(ctx, tx, r.Next); err != nil {
+				return err
+			}
+			exp := s.t(r.SessionExpires)
+			_, err = tx.ExecContext(ctx, s.q(`UPDATE jwtrevoke_session SET expires_at = ? WHERE id = ? AND expires_at < ?`), exp, r.SessionID, exp)
 			return err
+		})
+		switch {
+		case err == nil:
+			return r, nil
+		case errors.Is(err, jwtrevoke.ErrRotated):
+			return rotated(rec)
+		case errors.Is(err, errRotationTaken), errors.Is(err, jwtrevoke.ErrBlacklisted):
+			// Rolled back; the winner (if any) has committed. A token both
+			// rotated and blacklisted reports the rotation.
+			rec, lerr := s.rotation(ctx, s.R, r.Old.JTI)
+			switch {
+			case lerr == nil:
+				return rotated(rec)
+			case !errors.Is(lerr, sql.ErrNoRows):
+				return jwtrevoke.Rotation{}, fmt.Errorf("rotate token: %w", lerr)
+			case errors.Is(err, jwtrevoke.ErrBlacklisted):
+				return jwtrevoke.Rotation{}, fmt.Errorf("rotate token: %w", err)
+			}
+			// The winner's row is gone already (flushed): try again.
+		default:
+			return jwtrevoke.Rotation{}, fmt.Errorf("rotate token: %w", err)
 		}
-		exp := s.t(sessionExpires)
-		_, err := tx.ExecContext(ctx, s.q(`UPDATE jwtrevoke_session SET expires_at = ? WHERE id = ? AND expires_at < ?`), exp, sessionID, exp)
+	}
+	return jwtrevoke.Rotation{}, fmt.Errorf("rotate token: %w", err)
+}
+
+// RevokeSession implements jwtrevoke.Store.
+func (s *Store) RevokeSession(ctx context.Context, rev jwtrevoke.Revocation) ([]jwtrevoke.Revocation, error) {
+	if rev.SessionID == "" {
+		return nil, errors.New("revoke session: no session id")
+	}
+	var out []jwtrevoke.Revocation
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = s.record(ctx, tx, time.Now(), []jwtrevoke.Revocation{rev})
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("rotate token: %w", err)
+		return nil, fmt.Errorf("revoke session: %w", err)
 	}
-	return nil
+	return out, nil
 }
 
 // RevokeUser implements jwtrevoke.Store.
@@ -579,6 +671,7 @@ func (s *Store) FlushExpired(ctx context.Context, now time.Time, batch int) (jwt
 	}{
 		{"jwtrevoke_session", "id", &res.Sessions},
 		{"jwtrevoke_revocation", "seq", &res.Revocations},
+		{"jwtrevoke_rotation", "old_jti", &res.Rotations},
 	} {
 		for {
 			r, err := s.W.ExecContext(ctx, s.q(`DELETE FROM `+t.table+` WHERE `+t.key+` IN (SELECT `+t.key+` FROM (SELECT `+t.key+` FROM `+t.table+` WHERE expires_at <= ? ORDER BY `+t.key+` LIMIT ?) AS expired)`), ts, batch)

@@ -24,6 +24,7 @@ type Store struct {
 	sessions    map[string]*jwtrevoke.Session
 	revocations []jwtrevoke.Revocation
 	nextSeq     int64
+	rotations   map[string]jwtrevoke.Rotation // by the old token's jti
 	settings    map[string]string
 	closed      bool
 }
@@ -35,6 +36,7 @@ func New() *Store {
 		outstanding: map[string]*jwtrevoke.OutstandingToken{},
 		sessions:    map[string]*jwtrevoke.Session{},
 		settings:    map[string]string{},
+		rotations:   map[string]jwtrevoke.Rotation{},
 	}
 }
 
@@ -236,29 +238,43 @@ func (s *Store) Blacklist(ctx context.Context, t jwtrevoke.OutstandingToken, rev
 }
 
 // Rotate implements jwtrevoke.Store.
-func (s *Store) Rotate(ctx context.Context, old jwtrevoke.OutstandingToken, blacklistOld bool, next jwtrevoke.OutstandingToken, sessionID string, sessionExpires time.Time) error {
+func (s *Store) Rotate(ctx context.Context, r jwtrevoke.Rotation) (jwtrevoke.Rotation, error) {
 	if err := s.lock(ctx); err != nil {
-		return fmt.Errorf("rotate token: %w", err)
+		return jwtrevoke.Rotation{}, fmt.Errorf("rotate token: %w", err)
 	}
 	defer s.mu.Unlock()
 	now := time.Now().UTC()
-	if blacklistOld {
-		if o, ok := s.outstanding[old.JTI]; ok && o.BlacklistedAt != nil {
-			return fmt.Errorf("rotate token %s: %w", old.JTI, jwtrevoke.ErrBlacklisted)
+	if rec, ok := s.rotations[r.Old.JTI]; ok {
+		return rec, fmt.Errorf("rotate token %s: %w", r.Old.JTI, jwtrevoke.ErrRotated)
+	}
+	if r.BlacklistOld {
+		if o, ok := s.outstanding[r.Old.JTI]; ok && o.BlacklistedAt != nil {
+			return jwtrevoke.Rotation{}, fmt.Errorf("rotate token %s: %w", r.Old.JTI, jwtrevoke.ErrBlacklisted)
 		}
 	}
-	if _, ok := s.outstanding[next.JTI]; ok {
-		return fmt.Errorf("rotate token: new token %s: %w", next.JTI, jwtrevoke.ErrExists)
+	if _, ok := s.outstanding[r.Next.JTI]; ok {
+		return jwtrevoke.Rotation{}, fmt.Errorf("rotate token: new token %s: %w", r.Next.JTI, jwtrevoke.ErrExists)
 	}
-	if blacklistOld {
-		o := s.getOrCreate(old)
+	if r.BlacklistOld {
+		o := s.getOrCreate(r.Old)
 		o.BlacklistedAt = &now
 	}
-	s.getOrCreate(next)
-	if sess, ok := s.sessions[sessionID]; ok && sessionExpires.After(sess.ExpiresAt) {
-		sess.ExpiresAt = sessionExpires
+	s.getOrCreate(r.Next)
+	if sess, ok := s.sessions[r.SessionID]; ok && r.SessionExpires.After(sess.ExpiresAt) {
+		sess.ExpiresAt = r.SessionExpires
 	}
-	return nil
+	r.RotatedAt = r.RotatedAt.UTC()
+	s.rotations[r.Old.JTI] = r
+	return r, nil
+}
+
+// RevokeSession implements jwtrevoke.Store.
+func (s *Store) RevokeSession(ctx context.Context, rev jwtrevoke.Revocation) ([]jwtrevoke.Revocation, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, fmt.Errorf("revoke session: %w", err)
+	}
+	defer s.mu.Unlock()
+	return s.record(time.Now().UTC(), []jwtrevoke.Revocation{rev}), nil
 }
 
 // RevokeUser implements jwtrevoke.Store.
@@ -402,6 +418,12 @@ func (s *Store) FlushExpired(ctx context.Context, now time.Time, batch int) (jwt
 		}
 	}
 	s.revocations = kept
+	for jti, r := range s.rotations {
+		if !r.Old.ExpiresAt.After(now) {
+			res.Rotations++
+			delete(s.rotations, jti)
+		}
+	}
 	return res, nil
 }
 

@@ -19,8 +19,8 @@ import (
 var _ jwtrevoke.Store = (*Store)(nil)
 
 // Store is a MongoDB database with the collections users,
-// outstanding_tokens, blacklisted_tokens, sessions, revocations, settings
-// and counters.
+// outstanding_tokens, blacklisted_tokens, sessions, revocations,
+// rotations, settings and counters.
 type Store struct {
 	// Logger receives notices such as a refused TTL index; default slog.Default().
 	Logger *slog.Logger
@@ -29,7 +29,7 @@ type Store struct {
 	db     *mongo.Database
 	ttl    bool
 
-	users, outstanding, blacklisted, sessions, revocations, settings, counters *mongo.Collection
+	users, outstanding, blacklisted, sessions, revocations, rotations, settings, counters *mongo.Collection
 }
 
 // Open connects to the database at url (mongodb://host:27017/dbname) and
@@ -52,7 +52,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		client: client, db: db, Logger: slog.Default(),
 		users: db.Collection("users"), outstanding: db.Collection("outstanding_tokens"),
 		blacklisted: db.Collection("blacklisted_tokens"), sessions: db.Collection("sessions"),
-		revocations: db.Collection("revocations"), settings: db.Collection("settings"),
+		revocations: db.Collection("revocations"), rotations: db.Collection("rotations"),
+		settings: db.Collection("settings"),
 		counters: db.Collection("counters"),
 	}, nil
 }
@@ -78,8 +79,9 @@ func (s *Store) Close() error {
 	return s.client.Disconnect(context.Background())
 }
 
-// Migrate creates the indexes: unique keys that make writes race-free,
-// and TTL indexes on expires_at, so the server drops expired documents by
+// Migrate creates the indexes: unique keys that make writes race-free
+// (a rotation's unique key is its _id, the old token's jti), and TTL
+// indexes on expires_at, so the server drops expired documents by
 // itself. A server that refuses TTL indexes (FerretDB) gets plain ones on
 // expires_at instead; flushexpiredtokens then deletes expired documents.
 func (s *Store) Migrate(ctx context.Context) error {
@@ -106,7 +108,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	}
 	expiry := bson.D{{Key: "expires_at", Value: 1}}
 	s.ttl = true
-	for _, c := range []*mongo.Collection{s.outstanding, s.blacklisted, s.sessions, s.revocations} {
+	for _, c := range []*mongo.Collection{s.outstanding, s.blacklisted, s.sessions, s.revocations, s.rotations} {
 		if s.ttl {
 			_, err := c.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: expiry, Options: options.Index().SetExpireAfterSeconds(0)})
 			if err == nil {

@@ -272,25 +272,176 @@ func (s *Store) Blacklist(ctx context.Context, t jwtrevoke.OutstandingToken, rs 
 	return revs(docs), nil
 }
 
-// Rotate implements jwtrevoke.Store.
-func (s *Store) Rotate(ctx context.Context, old jwtrevoke.OutstandingToken, blacklistOld bool, next jwtrevoke.OutstandingToken, sessionID string, sessionExpires time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("rotate token: %w", err)
+// rotationDoc is the rotation of one refresh token. Its _id is the old
+// token's jti: inserting it is the one atomic step that decides which of
+// several concurrent rotations of a token wins. It carries what the
+// rotation still has to write (blacklist the old token, register the next
+// one, raise the session's expiry) until Done, so that a rotation that
+// died half-way is completed by the next caller that finds it. It is kept
+// until the old token expires (expires_at).
+type rotationDoc struct {
+	OldJTI         string     `bson:"_id"`
+	BlacklistOld   bool       `bson:"blacklist_old"`
+	NextJTI        string     `bson:"next_jti"`
+	NextToken      string     `bson:"next_token"`
+	NextUserID     *int64     `bson:"next_user_id"`
+	NextCreatedAt  *time.Time `bson:"next_created_at"`
+	NextExpiresAt  time.Time  `bson:"next_expires_at"`
+	Access         string     `bson:"access_token"`
+	SessionID      string     `bson:"session_id"`
+	SessionExpires time.Time  `bson:"session_expires"`
+	RotatedAt      time.Time  `bson:"rotated_at"`
+	ExpiresAt      time.Time  `bson:"expires_at"`
+	Done           bool       `bson:"done"`
+}
+
+func newRotationDoc(r jwtrevoke.Rotation) rotationDoc {
+	return rotationDoc{OldJTI: r.Old.JTI, BlacklistOld: r.BlacklistOld, NextJTI: r.Next.JTI, NextToken: r.Next.Token,
+		NextUserID: r.Next.UserID, NextCreatedAt: utcPtr(r.Next.CreatedAt), NextExpiresAt: r.Next.ExpiresAt.UTC(),
+		Access: r.Access, SessionID: r.SessionID, SessionExpires: r.SessionExpires.UTC(), RotatedAt: r.RotatedAt.UTC(),
+		ExpiresAt: r.Old.ExpiresAt.UTC()}
+}
+
+// rotation is the recorded Rotation of old (the token presented: same jti).
+func (d rotationDoc) rotation(old jwtrevoke.OutstandingToken) jwtrevoke.Rotation {
+	return jwtrevoke.Rotation{Old: old, BlacklistOld: d.BlacklistOld,
+		Next: jwtrevoke.OutstandingToken{JTI: d.NextJTI, Token: d.NextToken, UserID: d.NextUserID,
+			CreatedAt: utcPtr(d.NextCreatedAt), ExpiresAt: d.NextExpiresAt.UTC()},
+		Access: d.Access, SessionID: d.SessionID, SessionExpires: d.SessionExpires.UTC(), RotatedAt: d.RotatedAt.UTC()}
+}
+
+// rotated returns the live rotation of old (not expired at now), or nil.
+func (s *Store) rotated(ctx context.Context, jti string, now time.Time) (*rotationDoc, error) {
+	var d rotationDoc
+	err := s.rotations.FindOne(ctx, bson.M{"_id": jti, "expires_at": bson.M{"$gt": now.UTC()}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, nil
 	}
-	now := time.Now()
-	if blacklistOld {
-		if err := s.blacklist(ctx, old, now, nil); err != nil {
-			return fmt.Errorf("rotate token: %w", err)
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// refuse answers a rotation of a token already rotated by d: it completes
+// d if its rotation died half-way, then returns d's Rotation and
+// ErrRotated.
+func (s *Store) refuse(ctx context.Context, now time.Time, old jwtrevoke.OutstandingToken, d rotationDoc) (jwtrevoke.Rotation, error) {
+	if !d.Done {
+		if err := s.finishRotation(ctx, now, old, d); err != nil {
+			return jwtrevoke.Rotation{}, fmt.Errorf("rotate token: %w", err)
 		}
 	}
-	if _, err := s.insertToken(ctx, next); err != nil {
-		return fmt.Errorf("rotate token: %w", err)
+	return d.rotation(old), fmt.Errorf("rotate token %s: %w", old.JTI, jwtrevoke.ErrRotated)
+}
+
+// finishRotation writes what the rotation d records, idempotently (the
+// winner and callers completing it may run it at the same time), then
+// marks d done.
+func (s *Store) finishRotation(ctx context.Context, now time.Time, old jwtrevoke.OutstandingToken, d rotationDoc) error {
+	if d.BlacklistOld {
+		// ErrBlacklisted: a concurrent caller (completing this rotation, or
+		// a logout between the check and the insert) blacklisted it first.
+		// Either way the old token ends blacklisted, as asked.
+		if err := s.blacklist(ctx, old, now, nil); err != nil && !errors.Is(err, jwtrevoke.ErrBlacklisted) {
+			return err
+		}
 	}
-	if _, err := s.sessions.UpdateOne(ctx, bson.M{"_id": sessionID},
-		bson.M{"$max": bson.M{"expires_at": sessionExpires.UTC()}}); err != nil {
-		return fmt.Errorf("rotate token: %w", err)
+	next := d.rotation(old).Next
+	if _, err := s.insertToken(ctx, next); err != nil && !errors.Is(err, jwtrevoke.ErrExists) {
+		return err
 	}
-	return nil
+	if _, err := s.sessions.UpdateOne(ctx, bson.M{"_id": d.SessionID},
+		bson.M{"$max": bson.M{"expires_at": d.SessionExpires}}); err != nil {
+		return err
+	}
+	_, err := s.rotations.UpdateOne(ctx, bson.M{"_id": d.OldJTI}, bson.M{"$set": bson.M{"done": true}})
+	return err
+}
+
+// Rotate implements jwtrevoke.Store. Without transactions it runs in
+// steps: the checks, then the insert of the rotation document (the
+// serialization point: of concurrent rotations of one token exactly one
+// insert succeeds), then the writes it records, each idempotent.
+func (s *Store) Rotate(ctx context.Context, r jwtrevoke.Rotation) (jwtrevoke.Rotation, error) {
+	if err := ctx.Err(); err != nil {
+		return jwtrevoke.Rotation{}, fmt.Errorf("rotate token: %w", err)
+	}
+	now := time.Now()
+	if r.RotatedAt.IsZero() {
+		r.RotatedAt = now
+	}
+	r.RotatedAt = r.RotatedAt.UTC()
+	prev, err := s.rotated(ctx, r.Old.JTI, now)
+	if err != nil {
+		return jwtrevoke.Rotation{}, fmt.Errorf("rotate token: %w", err)
+	}
+	if prev != nil {
+		return s.refuse(ctx, now, r.Old, *prev)
+	}
+	if r.BlacklistOld {
+		black, err := s.IsBlacklisted(ctx, r.Old.JTI)
+		if err != nil {
+			return jwtrevoke.Rotation{}, fmt.Errorf("rotate token: %w", err)
+		}
+		if black {
+			return jwtrevoke.Rotation{}, fmt.Errorf("rotate token %s: %w", r.Old.JTI, jwtrevoke.ErrBlacklisted)
+		}
+	}
+	if n, err := s.outstanding.CountDocuments(ctx, bson.M{"jti": r.Next.JTI}); err != nil || n > 0 {
+		if err == nil {
+			err = fmt.Errorf("new token %s: %w", r.Next.JTI, jwtrevoke.ErrExists)
+		}
+		return jwtrevoke.Rotation{}, fmt.Errorf("rotate token: %w", err)
+	}
+	d := newRotationDoc(r)
+	for attempt := 0; ; attempt++ {
+		_, err = s.rotations.InsertOne(ctx, d)
+		if !isDup(err) {
+			break
+		}
+		// Another rotation of the token won; or a rotation that expired
+		// (with its token) but was not flushed yet holds the _id.
+		var won rotationDoc
+		if err := s.rotations.FindOne(ctx, bson.M{"_id": r.Old.JTI}).Decode(&won); err != nil {
+			if errors.Is(err, mongo.ErrNoDocuments) && attempt < 3 {
+				continue // flushed meanwhile
+			}
+			return jwtrevoke.Rotation{}, fmt.Errorf("rotate token: %w", err)
+		}
+		if won.ExpiresAt.After(now) || attempt >= 3 {
+			return s.refuse(ctx, now, r.Old, won)
+		}
+		// Only ever deletes an expired one: a live winner stays.
+		if _, err := s.rotations.DeleteOne(ctx, bson.M{"_id": r.Old.JTI, "expires_at": bson.M{"$lte": now.UTC()}}); err != nil {
+			return jwtrevoke.Rotation{}, fmt.Errorf("rotate token: %w", err)
+		}
+	}
+	if err != nil {
+		return jwtrevoke.Rotation{}, fmt.Errorf("rotate token: %w", err)
+	}
+	if err := s.finishRotation(ctx, now, r.Old, d); err != nil {
+		return jwtrevoke.Rotation{}, fmt.Errorf("rotate token: %w", err)
+	}
+	return r, nil
+}
+
+// RevokeSession implements jwtrevoke.Store: it records rev as Blacklist
+// records its revocations (a sequence number, the expiry raised to the
+// session's) and marks the session revoked.
+func (s *Store) RevokeSession(ctx context.Context, rev jwtrevoke.Revocation) ([]jwtrevoke.Revocation, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("revoke session: %w", err)
+	}
+	now := time.Now()
+	docs, err := s.prepare(ctx, now, []jwtrevoke.Revocation{rev})
+	if err != nil {
+		return nil, fmt.Errorf("revoke session: %w", err)
+	}
+	if err := s.record(ctx, now, docs); err != nil {
+		return nil, fmt.Errorf("revoke session: %w", err)
+	}
+	return revs(docs), nil
 }
 
 // RevokeUser implements jwtrevoke.Store. Without transactions it runs in
@@ -432,7 +583,7 @@ func (s *Store) FlushExpired(ctx context.Context, now time.Time, batch int) (jwt
 	for _, c := range []struct {
 		coll  *mongo.Collection
 		count *int64
-	}{{s.sessions, &res.Sessions}, {s.revocations, &res.Revocations}} {
+	}{{s.sessions, &res.Sessions}, {s.revocations, &res.Revocations}, {s.rotations, &res.Rotations}} {
 		for {
 			ids, err := s.ids(ctx, c.coll, expired, batch)
 			if err != nil {

@@ -171,19 +171,57 @@ func (s *Store) Blacklist(ctx context.Context, t jwtrevoke.OutstandingToken, rev
 	return decodeAll(res)
 }
 
-// Rotate implements jwtrevoke.TokenStore.
-func (s *Store) Rotate(ctx context.Context, old jwtrevoke.OutstandingToken, blacklistOld bool, next jwtrevoke.OutstandingToken, sessionID string, sessionExpires time.Time) error {
+// Rotate implements jwtrevoke.TokenStore. The script keeps the rotation
+// as JSON under rot:<old jti> until the old token expires.
+func (s *Store) Rotate(ctx context.Context, r jwtrevoke.Rotation) (jwtrevoke.Rotation, error) {
+	now := time.Now()
+	if r.RotatedAt.IsZero() {
+		r.RotatedAt = now
+	}
+	r.RotatedAt = r.RotatedAt.UTC()
 	flag := "0"
-	if blacklistOld {
+	if r.BlacklistOld {
 		flag = "1"
 	}
-	args := append(tokenArgs(old), flag)
-	args = append(args, tokenArgs(next)...)
-	args = append(args, sessionID, ms(sessionExpires), ms(time.Now()))
-	if err := scriptErr(rotateScript.Run(ctx, s.c, []string{s.prefix}, args...).Err(), old.JTI); err != nil {
-		return fmt.Errorf("rotate token: %w", err)
+	rec, err := json.Marshal(encodeRotation(r))
+	if err != nil {
+		return jwtrevoke.Rotation{}, fmt.Errorf("rotate token: %w", err)
 	}
-	return nil
+	args := append(tokenArgs(r.Old), flag)
+	args = append(args, tokenArgs(r.Next)...)
+	args = append(args, r.SessionID, ms(r.SessionExpires), ms(now), string(rec))
+	res, err := rotateScript.Run(ctx, s.c, []string{s.prefix}, args...).StringSlice()
+	if err = scriptErr(err, r.Old.JTI); err != nil {
+		return jwtrevoke.Rotation{}, fmt.Errorf("rotate token: %w", err)
+	}
+	if len(res) != 2 {
+		return jwtrevoke.Rotation{}, fmt.Errorf("rotate token: unexpected reply %q", res)
+	}
+	switch res[0] {
+	case "OK":
+		return r, nil
+	case "ROTATED":
+		prev, err := decodeRotation([]byte(res[1]), r.Old)
+		if err != nil {
+			return jwtrevoke.Rotation{}, fmt.Errorf("rotate token: %w", err)
+		}
+		return prev, fmt.Errorf("rotate token %s: %w", r.Old.JTI, jwtrevoke.ErrRotated)
+	}
+	return jwtrevoke.Rotation{}, fmt.Errorf("rotate token: unexpected reply %q", res[0])
+}
+
+// RevokeSession implements jwtrevoke.TokenStore.
+func (s *Store) RevokeSession(ctx context.Context, rev jwtrevoke.Revocation) ([]jwtrevoke.Revocation, error) {
+	now := time.Now()
+	arg, err := json.Marshal(encodeRev(rev, now))
+	if err != nil {
+		return nil, err
+	}
+	res, err := revokeSessionScript.Run(ctx, s.c, []string{s.prefix}, ms(now), string(arg)).Text()
+	if err != nil {
+		return nil, fmt.Errorf("revoke session: %w", err)
+	}
+	return decodeAll([]string{res})
 }
 
 // RevokeUser implements jwtrevoke.TokenStore.
@@ -362,7 +400,7 @@ func (s *Store) FlushExpired(ctx context.Context, now time.Time, batch int) (jwt
 	for _, f := range []struct {
 		script *goredis.Script
 		count  *int64
-	}{{flushSessionsScript, &res.Sessions}, {flushRevocationsScript, &res.Revocations}} {
+	}{{flushSessionsScript, &res.Sessions}, {flushRevocationsScript, &res.Revocations}, {flushRotationsScript, &res.Rotations}} {
 		for {
 			n, err := f.script.Run(ctx, s.c, []string{s.prefix}, ms(now), batch).Int64()
 			if err != nil {

@@ -218,3 +218,36 @@ func TestFlushCleansIndexesOfExpiredKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestRotationExpires checks that Redis keeps a rotation until the old
+// token expires, and no longer.
+func TestRotationExpires(t *testing.T) {
+	u := testdb.Redis(t)
+	st, err := redis.Open(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now()
+	uid := int64(9)
+	exp := now.Add(90 * time.Second).Truncate(time.Second)
+	old := jwtrevoke.OutstandingToken{UserID: &uid, JTI: "dddddddddddddddddddddddddddddddd", Token: "h.p.s", CreatedAt: &now, ExpiresAt: exp}
+	sess := jwtrevoke.Session{ID: "0190aaaabbbbccccddddeeeeffff0001", UserID: uid, CreatedAt: now, ExpiresAt: exp.Add(5 * time.Minute)}
+	if err := st.IssueSession(t.Context(), old, sess); err != nil {
+		t.Fatal(err)
+	}
+	next := jwtrevoke.OutstandingToken{UserID: &uid, JTI: "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", Token: "h.q.s", CreatedAt: &now, ExpiresAt: exp.Add(time.Hour)}
+	if _, err := st.Rotate(t.Context(), jwtrevoke.Rotation{Old: old, BlacklistOld: true, Next: next, Access: "a.b.c",
+		SessionID: sess.ID, SessionExpires: next.ExpiresAt.Add(5 * time.Minute), RotatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	c := client(t, u)
+	key := "{jwtrevoke}:" + prefixOf(t, u) + ":rot:" + old.JTI
+	ttl, err := c.PTTL(t.Context(), key).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Until(exp) - ttl; ttl <= 0 || d < -2*time.Second || d > 2*time.Second {
+		t.Errorf("TTL of %s = %v, want about %v (until the old token expires)", key, ttl, time.Until(exp))
+	}
+}

@@ -73,3 +73,61 @@ func decodeAll(items []string) ([]jwtrevoke.Revocation, error) {
 	}
 	return out, nil
 }
+
+// rotJSON is a rotation as stored under rot:<old jti>, times as in revJSON.
+type rotJSON struct {
+	OldJTI         string `json:"old_jti"`
+	BlacklistOld   bool   `json:"blacklist_old"`
+	NextJTI        string `json:"next_jti"`
+	NextToken      string `json:"next_token"`
+	NextUserID     string `json:"next_user_id"`
+	NextCreatedAt  string `json:"next_created_at"`
+	NextExpiresAt  string `json:"next_expires_at"`
+	Access         string `json:"access_token"`
+	SessionID      string `json:"session_id"`
+	SessionExpires string `json:"session_expires"`
+	RotatedAt      string `json:"rotated_at"`
+	ExpiresAt      string `json:"expires_at"` // the old token's expiry
+}
+
+func encodeRotation(r jwtrevoke.Rotation) rotJSON {
+	return rotJSON{OldJTI: r.Old.JTI, BlacklistOld: r.BlacklistOld, NextJTI: r.Next.JTI, NextToken: r.Next.Token,
+		NextUserID: optID(r.Next.UserID), NextCreatedAt: optMS(r.Next.CreatedAt), NextExpiresAt: ms(r.Next.ExpiresAt),
+		Access: r.Access, SessionID: r.SessionID, SessionExpires: ms(r.SessionExpires), RotatedAt: ms(r.RotatedAt),
+		ExpiresAt: ms(r.Old.ExpiresAt)}
+}
+
+// decodeRotation reads a stored rotation of old (the token presented: same
+// jti).
+func decodeRotation(b []byte, old jwtrevoke.OutstandingToken) (jwtrevoke.Rotation, error) {
+	var j rotJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return jwtrevoke.Rotation{}, fmt.Errorf("decode rotation: %w", err)
+	}
+	r := jwtrevoke.Rotation{Old: old, BlacklistOld: j.BlacklistOld, Access: j.Access, SessionID: j.SessionID,
+		Next: jwtrevoke.OutstandingToken{JTI: j.NextJTI, Token: j.NextToken}}
+	var err error
+	if j.NextUserID != "" {
+		v, err := strconv.ParseInt(j.NextUserID, 10, 64)
+		if err != nil {
+			return r, fmt.Errorf("decode rotation: user %q", j.NextUserID)
+		}
+		r.Next.UserID = &v
+	}
+	if j.NextCreatedAt != "" {
+		t, err := fromMS(j.NextCreatedAt)
+		if err != nil {
+			return r, fmt.Errorf("decode rotation: %w", err)
+		}
+		r.Next.CreatedAt = &t
+	}
+	for _, f := range []struct {
+		dst *time.Time
+		src string
+	}{{&r.Next.ExpiresAt, j.NextExpiresAt}, {&r.SessionExpires, j.SessionExpires}, {&r.RotatedAt, j.RotatedAt}} {
+		if *f.dst, err = fromMS(f.src); err != nil {
+			return r, fmt.Errorf("decode rotation: %w", err)
+		}
+	}
+	return r, nil
+}

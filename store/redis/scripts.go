@@ -84,12 +84,20 @@ return out
 `)
 
 // rotateScript: ARGV old(jti user token created expires) blacklistOld(0/1)
-// next(jti user token created expires) sid sessionExpires now.
+// next(jti user token created expires) sid sessionExpires now rotJSON.
+// Returns {'ROTATED', the recorded rotJSON} if old was rotated already,
+// else {'OK', rotJSON}; the error BLACKLISTED if blacklistOld and old is
+// blacklisted. The rotation is kept (rot:<old jti>) until old expires.
 var rotateScript = goredis.NewScript(luaLib + `
+local rk = P .. 'rot:' .. ARGV[1]
+local prev = redis.call('GET', rk)
+if prev then return {'ROTATED', prev} end
 if ARGV[6] == '1' and redis.call('HEXISTS', P .. 'tok:' .. ARGV[1], 'blacklisted_at') == 1 then
   return redis.error_reply('BLACKLISTED')
 end
 if redis.call('EXISTS', P .. 'tok:' .. ARGV[7]) == 1 then return redis.error_reply('EXISTS token') end
+redis.call('SET', rk, ARGV[15], 'PXAT', ARGV[5])
+redis.call('ZADD', P .. 'rots:exp', ARGV[5], ARGV[1])
 if ARGV[6] == '1' then blacklist(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[14]) end
 tok(ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
 local sk = P .. 'sess:' .. ARGV[12]
@@ -99,7 +107,13 @@ if se and n(ARGV[13]) > n(se) then
   redis.call('PEXPIREAT', sk, ARGV[13])
   redis.call('ZADD', P .. 'sess:exp', ARGV[13], redis.call('HGET', sk, 'user_id') .. ':' .. ARGV[12])
 end
-return 'OK'
+return {'OK', ARGV[15]}
+`)
+
+// revokeSessionScript: ARGV now revJSON. Records the session revocation
+// (marking the session revoked); returns its JSON.
+var revokeSessionScript = goredis.NewScript(luaLib + `
+return record(cjson.decode(ARGV[2]), ARGV[1])
 `)
 
 // revokeUserScript: ARGV user now revJSON. Blacklists the user's live
@@ -164,4 +178,15 @@ for _, seq in ipairs(seqs) do
   redis.call('DEL', P .. 'rev:' .. seq)
 end
 return #seqs
+`)
+
+// flushRotationsScript: ARGV now batch. Redis drops a rotation's key when
+// its old token expires; this cleans the expiry index.
+var flushRotationsScript = goredis.NewScript(luaLib + `
+local jtis = redis.call('ZRANGEBYSCORE', P .. 'rots:exp', '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, jti in ipairs(jtis) do
+  redis.call('ZREM', P .. 'rots:exp', jti)
+  redis.call('DEL', P .. 'rot:' .. jti)
+end
+return #jtis
 `)

@@ -77,5 +77,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.Store.Migrate(ctx, sub, `CREATE TABLE IF NOT EXISTS "jwtrevoke_schema_migrations" ("version" integer NOT NULL PRIMARY KEY, "name" text NOT NULL, "applied_at" datetime NOT NULL)`)
+	return s.Store.Migrate(ctx, sub, migrationsTable)
 }
+
+const migrationsTable = `CREATE TABLE IF NOT EXISTS "jwtrevoke_schema_migrations" ("version" integer NOT NULL PRIMARY KEY, "name" text NOT NULL, "applied_at" datetime NOT NULL)`

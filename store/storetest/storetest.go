@@ -42,6 +42,7 @@ func RunWith(t *testing.T, open func(t *testing.T) jwtrevoke.Store, opts Options
 		{"BlacklistConcurrent", testBlacklistConcurrent},
 		{"Rotate", testRotate},
 		{"RotateConcurrent", testRotateConcurrent},
+		{"RevokeSession", testRevokeSession},
 		{"RevokeUser", testRevokeUser},
 		{"Revocations", testRevocations},
 		{"OutstandingTokensQuery", testOutstandingQuery},
@@ -73,6 +74,11 @@ func RunReopen(t *testing.T, open func(t *testing.T) (jwtrevoke.Store, func() jw
 	if _, err := st.Setting(ctx, "k", "v1"); err != nil {
 		t.Fatal(err)
 	}
+	rotTok, rotSess := MustSession(t, st, u.ID, now, time.Hour)
+	rot := rotation(rotTok, true, &u.ID, now, now.Add(time.Hour), rotSess.ID, now.Add(2*time.Hour))
+	if _, err := st.Rotate(ctx, rot); err != nil {
+		t.Fatal(err)
+	}
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +96,9 @@ func RunReopen(t *testing.T, open func(t *testing.T) (jwtrevoke.Store, func() jw
 	}
 	if v, err := st2.Setting(ctx, "k", "v2"); err != nil || v != "v1" {
 		t.Fatalf("setting after reopen = %q, %v; want v1", v, err)
+	}
+	if got, err := st2.Rotate(ctx, rotation(rotTok, true, &u.ID, now, now.Add(time.Hour), rotSess.ID, now)); !errors.Is(err, jwtrevoke.ErrRotated) || got.Next.Token != rot.Next.Token || got.Access != rot.Access {
+		t.Fatalf("rotating again after reopen = %+v, %v; want ErrRotated with the first rotation", got, err)
 	}
 }
 
@@ -365,16 +374,24 @@ func testBlacklistConcurrent(t *testing.T, st jwtrevoke.Store) {
 	}
 }
 
+// rotation makes a Rotation of old to a new token of user expiring at exp.
+func rotation(old jwtrevoke.OutstandingToken, blacklistOld bool, user *int64, now, exp time.Time, sid string, sessExp time.Time) jwtrevoke.Rotation {
+	next := token(user, now, exp)
+	return jwtrevoke.Rotation{Old: old, BlacklistOld: blacklistOld, Next: next, Access: "access-for-" + next.JTI,
+		SessionID: sid, SessionExpires: sessExp, RotatedAt: now}
+}
+
 func testRotate(t *testing.T, st jwtrevoke.Store) {
 	ctx := t.Context()
 	u := MustUser(t, st, "a@example.com")
 	now := time.Now().UTC().Truncate(time.Second)
 	old, sess := MustSession(t, st, u.ID, now, time.Hour)
-	next := token(&u.ID, now, now.Add(2*time.Hour))
 	later := sess.ExpiresAt.Add(time.Hour)
-	if err := st.Rotate(ctx, old, true, next, sess.ID, later); err != nil {
+	r := rotation(old, true, &u.ID, now, now.Add(2*time.Hour), sess.ID, later)
+	if _, err := st.Rotate(ctx, r); err != nil {
 		t.Fatal(err)
 	}
+	next := r.Next
 	if b, _ := st.IsBlacklisted(ctx, old.JTI); !b {
 		t.Fatal("old token not blacklisted")
 	}
@@ -388,62 +405,129 @@ func testRotate(t *testing.T, st jwtrevoke.Store) {
 	if ss, _ := st.Sessions(ctx, u.ID, now); len(ss) != 1 || !sameTime(ss[0].ExpiresAt, later) {
 		t.Fatalf("session %+v: want ExpiresAt raised to %v", ss, later)
 	}
-	if err := st.Rotate(ctx, next, true, token(&u.ID, now, now.Add(time.Hour)), sess.ID, now); err != nil {
+	if _, err := st.Rotate(ctx, rotation(next, true, &u.ID, now, now.Add(time.Hour), sess.ID, now)); err != nil {
 		t.Fatal(err)
 	}
 	if ss, _ := st.Sessions(ctx, u.ID, now); !sameTime(ss[0].ExpiresAt, later) {
 		t.Fatalf("session expiry lowered to %v", ss[0].ExpiresAt)
 	}
-	next2 := token(&u.ID, now, now.Add(time.Hour))
-	if err := st.Rotate(ctx, old, true, next2, sess.ID, later); !errors.Is(err, jwtrevoke.ErrBlacklisted) {
-		t.Fatalf("rotating a blacklisted token: err=%v, want ErrBlacklisted", err)
+
+	// A second rotation of old is refused with the first one's record.
+	again := rotation(old, true, &u.ID, now.Add(time.Second), now.Add(time.Hour), sess.ID, later)
+	got, err := st.Rotate(ctx, again)
+	if !errors.Is(err, jwtrevoke.ErrRotated) {
+		t.Fatalf("rotating a rotated token: err=%v, want ErrRotated", err)
+	}
+	if got.Next.JTI != next.JTI || got.Next.Token != next.Token || got.Access != r.Access ||
+		got.SessionID != sess.ID || !sameTime(got.RotatedAt, now) || got.Old.JTI != old.JTI {
+		t.Fatalf("recorded rotation = %+v, want the first one (next %s, access %s, at %v)", got, next.JTI, r.Access, now)
 	}
 	toks, _ = st.OutstandingTokens(ctx, jwtrevoke.TokenQuery{})
 	for _, tk := range toks {
-		if tk.JTI == next2.JTI {
+		if tk.JTI == again.Next.JTI {
 			t.Fatal("a refused rotation registered its new token")
 		}
 	}
-	// Without blacklisting, the old token stays usable.
+
+	// A token blacklisted otherwise (logout) cannot be rotated.
+	out, sess3 := MustSession(t, st, u.ID, now, time.Hour)
+	if _, err := st.Blacklist(ctx, out); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Rotate(ctx, rotation(out, true, &u.ID, now, now.Add(time.Hour), sess3.ID, later)); !errors.Is(err, jwtrevoke.ErrBlacklisted) {
+		t.Fatalf("rotating a blacklisted token: err=%v, want ErrBlacklisted", err)
+	}
+
+	// Without blacklisting, the old token stays unblacklisted, but it is
+	// still rotated once only.
 	keep, sess2 := MustSession(t, st, u.ID, now, time.Hour)
-	if err := st.Rotate(ctx, keep, false, token(&u.ID, now, now.Add(time.Hour)), sess2.ID, later); err != nil {
+	if _, err := st.Rotate(ctx, rotation(keep, false, &u.ID, now, now.Add(time.Hour), sess2.ID, later)); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := st.IsBlacklisted(ctx, keep.JTI); b {
-		t.Fatal("rotation without blacklistOld blacklisted the old token")
+		t.Fatal("rotation without BlacklistOld blacklisted the old token")
+	}
+	if _, err := st.Rotate(ctx, rotation(keep, false, &u.ID, now, now.Add(time.Hour), sess2.ID, later)); !errors.Is(err, jwtrevoke.ErrRotated) {
+		t.Fatalf("second rotation without BlacklistOld: err=%v, want ErrRotated", err)
 	}
 }
 
 func testRotateConcurrent(t *testing.T, st jwtrevoke.Store) {
+	for _, blacklistOld := range []bool{true, false} {
+		t.Run(fmt.Sprintf("BlacklistOld=%v", blacklistOld), func(t *testing.T) {
+			ctx := t.Context()
+			u := MustUser(t, st, fmt.Sprintf("a%v@example.com", blacklistOld))
+			now := time.Now().UTC()
+			old, sess := MustSession(t, st, u.ID, now, time.Hour)
+			const n = 50
+			errs := make([]error, n)
+			got := make([]jwtrevoke.Rotation, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					got[i], errs[i] = st.Rotate(ctx, rotation(old, blacklistOld, &u.ID, now, now.Add(time.Hour), sess.ID, now.Add(2*time.Hour)))
+				}()
+			}
+			wg.Wait()
+			ok, winner := 0, ""
+			for i, err := range errs {
+				if err == nil {
+					ok++
+				}
+				if err != nil && !errors.Is(err, jwtrevoke.ErrRotated) {
+					t.Fatalf("concurrent rotate: unexpected error %v", err)
+				}
+				_ = i
+			}
+			if ok != 1 {
+				t.Fatalf("%d of %d concurrent rotations succeeded, want exactly 1", ok, n)
+			}
+			toks, _ := st.OutstandingTokens(ctx, jwtrevoke.TokenQuery{UserID: &u.ID})
+			if len(toks) != 2 {
+				t.Fatalf("%d outstanding tokens, want 2 (old + one child)", len(toks))
+			}
+			for _, tk := range toks {
+				if tk.JTI != old.JTI {
+					winner = tk.JTI
+				}
+			}
+			for i, err := range errs {
+				if err != nil && got[i].Next.JTI != winner {
+					t.Fatalf("a refused rotation reported child %q, want the winner %q", got[i].Next.JTI, winner)
+				}
+			}
+		})
+	}
+}
+
+func testRevokeSession(t *testing.T, st jwtrevoke.Store) {
 	ctx := t.Context()
 	u := MustUser(t, st, "a@example.com")
 	now := time.Now().UTC()
-	old, sess := MustSession(t, st, u.ID, now, time.Hour)
-	const n = 50
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = st.Rotate(ctx, old, true, token(&u.ID, now, now.Add(time.Hour)), sess.ID, now.Add(2*time.Hour))
-		}()
+	_, sess := MustSession(t, st, u.ID, now, time.Hour)
+	_, other := MustSession(t, st, u.ID, now, time.Hour)
+	revs, err := st.RevokeSession(ctx, jwtrevoke.Revocation{SessionID: sess.ID, UserID: u.ID,
+		ExpiresAt: now.Add(time.Minute), Reason: "rotation_reuse", CreatedAt: now})
+	if err != nil {
+		t.Fatal(err)
 	}
-	wg.Wait()
-	ok := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case !errors.Is(err, jwtrevoke.ErrBlacklisted):
-			t.Fatalf("concurrent rotate: unexpected error %v", err)
+	if len(revs) != 1 || revs[0].Seq == 0 || revs[0].SessionID != sess.ID || !sameTime(revs[0].ExpiresAt, sess.ExpiresAt) {
+		t.Fatalf("RevokeSession = %+v, want one revocation with Seq and ExpiresAt raised to the session's %v", revs, sess.ExpiresAt)
+	}
+	all, err := st.Revocations(ctx, 0, now)
+	if err != nil || len(all) != 1 || all[0].Reason != "rotation_reuse" {
+		t.Fatalf("Revocations = %+v, %v; want the one recorded", all, err)
+	}
+	ss, err := st.Sessions(ctx, u.ID, now)
+	if err != nil || len(ss) != 2 {
+		t.Fatalf("Sessions = %+v, %v", ss, err)
+	}
+	for _, s := range ss {
+		if (s.RevokedAt != nil) != (s.ID == sess.ID) {
+			t.Fatalf("session %s revoked at %v; want only %s revoked (other %s)", s.ID, s.RevokedAt, sess.ID, other.ID)
 		}
-	}
-	if ok != 1 {
-		t.Fatalf("%d of %d concurrent rotations succeeded, want exactly 1", ok, n)
-	}
-	if toks, _ := st.OutstandingTokens(ctx, jwtrevoke.TokenQuery{}); len(toks) != 2 {
-		t.Fatalf("%d outstanding tokens, want 2 (old + one child)", len(toks))
 	}
 }
 
@@ -578,6 +662,7 @@ func testFlushExpired(t *testing.T, st jwtrevoke.Store) {
 			}
 		}
 	}
+	var liveRot jwtrevoke.Rotation
 	for i := range 4 {
 		tk, sess := MustSession(t, st, u.ID, now, time.Hour)
 		live = append(live, tk)
@@ -586,22 +671,41 @@ func testFlushExpired(t *testing.T, st jwtrevoke.Store) {
 				t.Fatal(err)
 			}
 		}
+		if i == 1 { // a live rotation, kept by the flush
+			liveRot = rotation(tk, false, &u.ID, now, now.Add(time.Hour), sess.ID, now.Add(2*time.Hour))
+			if _, err := st.Rotate(ctx, liveRot); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for range 2 { // expired rotations of expired tokens, to expired ones
+		old, exp := token(&u.ID, now.Add(-time.Hour), now.Add(-time.Minute)), now.Add(-time.Minute)
+		sid := id()
+		if err := st.IssueSession(ctx, old, jwtrevoke.Session{ID: sid, UserID: u.ID, CreatedAt: now.Add(-time.Hour), ExpiresAt: exp}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Rotate(ctx, rotation(old, false, &u.ID, now.Add(-time.Hour), exp, sid, exp)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	res, err := st.FlushExpired(ctx, now, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := jwtrevoke.FlushResult{Outstanding: 7, Blacklisted: 4, Sessions: 7, Revocations: 4}
+	want := jwtrevoke.FlushResult{Outstanding: 11, Blacklisted: 4, Sessions: 9, Revocations: 4, Rotations: 2}
 	if selfExpiring {
-		if res.Outstanding > want.Outstanding || res.Blacklisted > want.Blacklisted || res.Sessions > want.Sessions || res.Revocations > want.Revocations {
+		if res.Outstanding > want.Outstanding || res.Blacklisted > want.Blacklisted || res.Sessions > want.Sessions || res.Revocations > want.Revocations || res.Rotations > want.Rotations {
 			t.Fatalf("FlushExpired = %+v, more than the %+v expired rows", res, want)
 		}
 	} else if res != want {
 		t.Fatalf("FlushExpired = %+v, want %+v", res, want)
 	}
 	toks, _ := st.OutstandingTokens(ctx, jwtrevoke.TokenQuery{})
-	if len(toks) != 4 {
-		t.Fatalf("%d tokens left, want the 4 live ones", len(toks))
+	if len(toks) != 5 {
+		t.Fatalf("%d tokens left, want the 5 live ones", len(toks))
+	}
+	if _, err := st.Rotate(ctx, rotation(liveRot.Old, false, &u.ID, now, now.Add(time.Hour), liveRot.SessionID, now)); !errors.Is(err, jwtrevoke.ErrRotated) {
+		t.Fatalf("rotating again after the flush: err=%v, want ErrRotated (a live rotation was flushed)", err)
 	}
 	if b, _ := st.IsBlacklisted(ctx, live[0].JTI); !b {
 		t.Fatal("a live blacklisted token lost its blacklisting")

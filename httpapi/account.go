@@ -1,0 +1,81 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/jwtrevoke/jwtrevoke"
+)
+
+// passwordChanged is dj-rest-auth's answer to a password change.
+var passwordChanged = detail("New password has been saved.")
+
+// passwordChange answers POST /api/password/change/ (Bearer):
+// {"old_password","new_password"} → 200. Every token of the user, the
+// caller's included, is revoked: the client logs in again.
+func (h *Handler) passwordChange(w http.ResponseWriter, r *http.Request) {
+	data, err := readBody(w, r)
+	if err != nil {
+		bodyErrorAnswer(w, err)
+		return
+	}
+	vals, errs := fields(data, "old_password", "new_password")
+	if errs != nil {
+		writeJSON(w, http.StatusBadRequest, errs)
+		return
+	}
+	err = h.svc.ChangePassword(r.Context(), UserFromContext(r.Context()).ID, vals[0], vals[1])
+	var fe *jwtrevoke.FieldError
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, passwordChanged)
+	case errors.As(err, &fe):
+		writeJSON(w, http.StatusBadRequest, object{{fe.Field, fe.Messages}})
+	case errors.Is(err, jwtrevoke.ErrUserNotFound):
+		h.authError(w, r, err)
+	default:
+		h.unavailable(w, r, err)
+	}
+}
+
+const sessionsPath = "/api/sessions"
+
+// sessions answers GET /api/sessions/ (Bearer): the caller's live
+// sessions, newest first, with the device each login came from.
+func (h *Handler) sessions(w http.ResponseWriter, r *http.Request) {
+	caller := ClaimsFromContext(r.Context())
+	live, err := h.svc.Sessions(r.Context(), caller.UserID)
+	if err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	list := make([]object, 0, len(live))
+	for _, s := range live {
+		list = append(list, object{
+			{"id", s.ID},
+			{"created_at", s.CreatedAt.UTC().Format(time.RFC3339)},
+			{"expires_at", s.ExpiresAt.UTC().Format(time.RFC3339)},
+			{"ip", s.IP},
+			{"user_agent", s.UserAgent},
+			{"current", s.ID == caller.SessionID},
+		})
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+// endSession answers DELETE /api/sessions/{id}/ (Bearer) → 204: every
+// token of that login of the caller stops working. Another user's session
+// or one that is no longer live is a 404.
+func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
+	err := h.svc.EndSession(r.Context(), ClaimsFromContext(r.Context()).UserID, r.PathValue("id"))
+	switch {
+	case err == nil:
+		setSecurityHeaders(w.Header(), r)
+		w.WriteHeader(http.StatusNoContent)
+	case errors.Is(err, jwtrevoke.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, detail("Not found."))
+	default:
+		h.unavailable(w, r, err)
+	}
+}

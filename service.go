@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -56,13 +57,14 @@ type TokenPair struct {
 // Service runs the token flow over a Store. Revocations are mirrored in
 // memory, so Authenticate never asks the store whether a token is revoked.
 type Service struct {
-	settings Settings
-	store    Store
-	hasher   PasswordHasher
-	now      func() time.Time
-	log      *slog.Logger
-	codec    *codec
-	deny     *denylist.Set
+	settings   Settings
+	store      Store
+	hasher     PasswordHasher
+	now        func() time.Time
+	log        *slog.Logger
+	codec      atomic.Pointer[codec] // swapped whole by SetKeys (verify-only services)
+	verifyOnly bool
+	deny       *denylist.Set
 
 	sync syncState
 	kick chan struct{} // asks Maintain for a Sync now
@@ -126,7 +128,7 @@ func New(ctx context.Context, store Store, settings Settings, opts Options) (*Se
 	if err != nil {
 		return nil, err
 	}
-	s.codec = c
+	s.codec.Store(c)
 	if s.dummyHash, err = s.hasher.Hash(newJTI()); err != nil {
 		return nil, fmt.Errorf("hash: %w", err)
 	}
@@ -171,10 +173,10 @@ func (s *Service) signingKey(ctx context.Context) (*Key, error) {
 
 // Keys returns the keys tokens are checked with: the current signing key
 // first, then the previous ones.
-func (s *Service) Keys() []*Key { return s.codec.keys }
+func (s *Service) Keys() []*Key { return s.codec.Load().keys }
 
 // JWKS returns the JSON Web Key Set of the public keys (empty for HMAC).
-func (s *Service) JWKS() ([]byte, error) { return JWKS(s.codec.keys) }
+func (s *Service) JWKS() ([]byte, error) { return JWKS(s.codec.Load().keys) }
 
 // Settings returns the service's settings.
 func (s *Service) Settings() Settings { return s.settings }
@@ -226,7 +228,7 @@ func (s *Service) mintAccess(from *Claims, now time.Time) (string, error) {
 	a.JTI = newJTI()
 	a.ExpiresAt = now.Add(s.settings.AccessTokenLifetime).Unix()
 	a.SessionID = sessionOf(from)
-	return s.codec.encode(&a)
+	return s.codec.Load().encode(&a)
 }
 
 func (s *Service) outstanding(c *Claims, raw string, created *time.Time) OutstandingToken {
@@ -334,7 +336,7 @@ func (s *Service) Obtain(ctx context.Context, email, password string, info Clien
 		HasUser:   true,
 		SessionID: newSessionID(now),
 	}
-	refresh, err := s.codec.encode(rc)
+	refresh, err := s.codec.Load().encode(rc)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -406,7 +408,7 @@ func (s *Service) checkUser(ctx context.Context, c *Claims) (*User, error) {
 // parseRefresh decodes a refresh token and refuses it if it is blacklisted
 // or its session or user was revoked.
 func (s *Service) parseRefresh(ctx context.Context, raw string) (*Claims, error) {
-	c, err := s.codec.decode(raw, RefreshToken)
+	c, err := s.codec.Load().decode(raw, RefreshToken)
 	if err != nil {
 		return nil, err
 	}
@@ -451,7 +453,7 @@ func (s *Service) Refresh(ctx context.Context, raw string) (TokenPair, error) {
 	// The store, not IsBlacklisted, says whether the token is used up: a
 	// rotated token is blacklisted, yet a retry within the grace window
 	// still gets its answer.
-	c, err := s.codec.decode(raw, RefreshToken)
+	c, err := s.codec.Load().decode(raw, RefreshToken)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -471,7 +473,7 @@ func (s *Service) Refresh(ctx context.Context, raw string) (TokenPair, error) {
 	next.IssuedAt = now.Unix()
 	next.ExpiresAt = now.Add(s.settings.RefreshTokenLifetime).Unix()
 	next.SessionID = sessionOf(c)
-	refresh, err := s.codec.encode(&next)
+	refresh, err := s.codec.Load().encode(&next)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -519,7 +521,7 @@ func (s *Service) revokeSession(ctx context.Context, c *Claims, reason string, n
 // token nor its session nor its user was revoked. The type is not checked,
 // as SimpleJWT's verify endpoint does not check it.
 func (s *Service) Verify(ctx context.Context, raw string) error {
-	c, err := s.codec.decode(raw, "")
+	c, err := s.codec.Load().decode(raw, "")
 	if err != nil {
 		return err
 	}
@@ -544,15 +546,9 @@ func (s *Service) Verify(ctx context.Context, raw string) error {
 // token errors (ErrToken...), ErrUserNotFound, ErrUserInactive, or a store
 // error, which the caller must treat as a refusal.
 func (s *Service) Authenticate(ctx context.Context, raw string) (*User, *Claims, error) {
-	c, err := s.decodeAuth(raw)
+	c, err := s.CheckAccess(raw)
 	if err != nil {
 		return nil, nil, err
-	}
-	if s.sync.stale.Load() {
-		return nil, nil, ErrRevocationsStale
-	}
-	if s.revoked(c) {
-		return nil, nil, ErrTokenBlacklisted
 	}
 	u, err := s.checkUser(ctx, c)
 	if err != nil {
@@ -656,7 +652,7 @@ func (s *Service) FlushExpired(ctx context.Context, batch int) (FlushResult, err
 // ParseRefresh decodes a refresh token, checking its signature and claims
 // as any refresh token, without asking the store about it.
 func (s *Service) ParseRefresh(raw string) (*Claims, error) {
-	return s.codec.decode(raw, RefreshToken)
+	return s.codec.Load().decode(raw, RefreshToken)
 }
 
 // FieldError is a request field that cannot be accepted, with Django's
@@ -796,9 +792,9 @@ func (s *Service) EndSession(ctx context.Context, userID int64, sessionID string
 func (s *Service) decodeAuth(raw string) (*Claims, error) {
 	classes := s.settings.AuthTokenClasses
 	if len(classes) == 1 {
-		return s.codec.decode(raw, classes[0])
+		return s.codec.Load().decode(raw, classes[0])
 	}
-	c, err := s.codec.decode(raw, "")
+	c, err := s.codec.Load().decode(raw, "")
 	if err != nil {
 		return nil, err
 	}
@@ -835,7 +831,7 @@ func (s *Service) ObtainSliding(ctx context.Context, email, password string, inf
 		SessionID: newSessionID(now),
 		Extra:     map[string]any{refreshExpClaim: refreshExp.Unix()},
 	}
-	tok, err := s.codec.encode(c)
+	tok, err := s.codec.Load().encode(c)
 	if err != nil {
 		return "", err
 	}
@@ -858,7 +854,7 @@ func (s *Service) ObtainSliding(ctx context.Context, email, password string, inf
 // as SimpleJWT checks it), not revoked, its user active, and its
 // refresh_exp not passed (ErrTokenRefreshExpired).
 func (s *Service) RefreshSliding(ctx context.Context, raw string) (string, error) {
-	c, err := s.codec.decode(raw, SlidingToken)
+	c, err := s.codec.Load().decode(raw, SlidingToken)
 	if err != nil {
 		return "", err
 	}
@@ -890,7 +886,7 @@ func (s *Service) RefreshSliding(ctx context.Context, raw string) (string, error
 	next := *c
 	next.ExpiresAt = now.Add(s.settings.SlidingTokenLifetime).Unix()
 	next.IssuedAt = now.Unix()
-	return s.codec.encode(&next)
+	return s.codec.Load().encode(&next)
 }
 
 // LogoutSliding blacklists the caller's own sliding token and revokes its

@@ -98,7 +98,22 @@ func newCodec(s Settings, current *Key, previous []*Key, now func() time.Time) (
 	if current.signer == nil {
 		return nil, fmt.Errorf("the %s signing key is a public key: a private key is needed to sign", current.Algorithm)
 	}
-	k := &codec{s: s, current: current, keys: append([]*Key{current}, previous...), byID: map[string]*Key{}}
+	return buildCodec(s, current, append([]*Key{current}, previous...), now)
+}
+
+// newVerifyCodec returns a codec that checks tokens with keys and signs
+// nothing (encode fails).
+func newVerifyCodec(s Settings, keys []*Key, now func() time.Time) (*codec, error) {
+	if len(keys) == 0 {
+		return nil, errors.New("no verification key")
+	}
+	return buildCodec(s, nil, slices.Clone(keys), now)
+}
+
+// buildCodec builds a codec over keys; current, the signing key, is
+// keys[0], or nil for a verify-only codec.
+func buildCodec(s Settings, current *Key, keys []*Key, now func() time.Time) (*codec, error) {
+	k := &codec{s: s, current: current, keys: keys, byID: map[string]*Key{}}
 	algs := []string{}
 	for _, key := range k.keys {
 		if jwt.GetSigningMethod(key.Algorithm) == nil {
@@ -111,9 +126,11 @@ func newCodec(s Settings, current *Key, previous []*Key, now func() time.Time) (
 	}
 	// PyJWT writes the header with sorted keys, compact. An HMAC key alone
 	// gets SimpleJWT's exact header, without kid.
-	if isHMAC(current.Algorithm) && len(previous) == 0 {
+	switch {
+	case current == nil: // verify-only: no header to write
+	case isHMAC(current.Algorithm) && len(keys) == 1:
 		k.header = base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"` + current.Algorithm + `","typ":"JWT"}`))
-	} else {
+	default:
 		k.header = base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"` + current.Algorithm + `","kid":"` + current.ID + `","typ":"JWT"}`))
 	}
 	opts := []jwt.ParserOption{
@@ -135,6 +152,9 @@ func newCodec(s Settings, current *Key, previous []*Key, now func() time.Time) (
 }
 
 var errNoKey = errors.New("no key for this token")
+
+// errVerifyOnly is encode's error in a verify-only codec.
+var errVerifyOnly = errors.New("jwtrevoke: a verify-only service signs no token")
 
 // hasAlg reports whether some key uses alg.
 func (k *codec) hasAlg(alg string) bool {
@@ -179,6 +199,9 @@ func (k *codec) keyFor(t *jwt.Token) (any, error) {
 // iat, jti, user_id, sid, then the extra claims sorted by name, with iss and
 // aud set from the settings when configured.
 func (k *codec) encode(c *Claims) (string, error) {
+	if k.current == nil {
+		return "", errVerifyOnly
+	}
 	var b bytes.Buffer
 	b.WriteByte('{')
 	field := func(name string, v any) error {

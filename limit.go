@@ -3,6 +3,8 @@ package jwtrevoke
 import (
 	"container/list"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -258,4 +260,55 @@ func LoginIPKey(ip string) string {
 // at login: trimmed and lower-cased, as emails are matched.
 func LoginAccountKey(email string) string {
 	return "account:" + strings.ToLower(strings.TrimSpace(email))
+}
+
+// StoreLimiter counts attempts in the store (TokenStore.CountAttempt), so
+// every instance sharing the store shares the counts: at most N attempts
+// per key in each fixed window of length Per (the windows start at
+// multiples of Per since the Unix epoch). Fixed windows let a client spend
+// up to 2N attempts around a window boundary; MemoryLimiter's token bucket
+// does not, but counts per instance only.
+type StoreLimiter struct {
+	store  TokenStore
+	rate   Rate
+	prefix string // keeps the IP and account limits apart in the store
+}
+
+// NewStoreLimiter returns a limiter of rate r over st; prefix names the
+// limit (e.g. "login-ip").
+func NewStoreLimiter(st TokenStore, r Rate, prefix string) *StoreLimiter {
+	return &StoreLimiter{store: st, rate: r, prefix: prefix}
+}
+
+// storeKey is the counter's name in the store: a hash, so that no email
+// address is stored and every key has the same short length.
+func (l *StoreLimiter) storeKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return l.prefix + ":" + hex.EncodeToString(sum[:16])
+}
+
+func (l *StoreLimiter) window(now time.Time) time.Time {
+	return time.Unix(0, now.UnixNano()-now.UnixNano()%int64(l.rate.Per)).UTC()
+}
+
+// Allow implements Limiter.
+func (l *StoreLimiter) Allow(ctx context.Context, key string, now time.Time) (bool, time.Duration, error) {
+	start := l.window(now)
+	n, err := l.store.CountAttempt(ctx, l.storeKey(key), start, l.rate.Per, 1)
+	if err != nil {
+		return false, 0, fmt.Errorf("count attempt: %w", err)
+	}
+	if n > int64(l.rate.N) {
+		return false, start.Add(l.rate.Per).Sub(now), nil
+	}
+	return true, 0, nil
+}
+
+// Refund implements Limiter: it gives back one attempt of the current
+// window.
+func (l *StoreLimiter) Refund(ctx context.Context, key string, now time.Time) error {
+	if _, err := l.store.CountAttempt(ctx, l.storeKey(key), l.window(now), l.rate.Per, -1); err != nil {
+		return fmt.Errorf("refund attempt: %w", err)
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package jwtrevoke_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -214,6 +215,7 @@ func limitedService(t *testing.T, mod func(*jwtrevoke.Settings), opts jwtrevoke.
 	clk := &settableClock{t: time.Now()}
 	s := jwtrevoke.DefaultSettings()
 	s.SigningKey = testKey
+	s.LoginRateScope = jwtrevoke.ScopeInstance // these tests are of the token bucket; TestStoreLimiter* of the shared one
 	if mod != nil {
 		mod(&s)
 	}
@@ -351,5 +353,52 @@ func TestObtainLimiterFromOptions(t *testing.T) {
 	mustUser(t, svc, "a@x.io")
 	if _, err := svc.Obtain(t.Context(), "a@x.io", "pw-a@x.io", jwtrevoke.ClientInfo{IP: "192.0.2.1"}); err != nil {
 		t.Fatalf("Obtain with the limit off: %v", err)
+	}
+}
+
+// TestStoreLimiterSharedAcrossInstances: with LOGIN_RATE_SCOPE=cluster
+// (the default) two services on one store share the counts: failures on
+// one instance throttle the account on the other, in fixed windows.
+func TestStoreLimiterSharedAcrossInstances(t *testing.T) {
+	mem := memory.New()
+	clk := &settableClock{t: time.Unix(1_800_000_000, 0)} // a window boundary for 1/minute... and 5/minute
+	newSvc := func() *jwtrevoke.Service {
+		s := jwtrevoke.DefaultSettings()
+		s.SigningKey = testKey
+		svc, err := jwtrevoke.New(t.Context(), mem, s, jwtrevoke.Options{Hasher: cheap, Now: clk.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return svc
+	}
+	a, b := newSvc(), newSvc()
+	mustUser(t, a, "a@x.io")
+	for i := range 5 {
+		svc := []*jwtrevoke.Service{a, b}[i%2]
+		info := jwtrevoke.ClientInfo{IP: fmt.Sprintf("192.0.2.%d", i+1)} // the IP limit stays out of it
+		if _, err := svc.Obtain(t.Context(), "a@x.io", "wrong", info); err != jwtrevoke.ErrNoActiveAccount {
+			t.Fatalf("failure %d: %v", i+1, err)
+		}
+	}
+	clk.t = clk.t.Add(15 * time.Second)
+	_, err := b.Obtain(t.Context(), "a@x.io", "pw-a@x.io", jwtrevoke.ClientInfo{IP: "198.51.100.1"})
+	var te *jwtrevoke.ThrottledError
+	if !errors.As(err, &te) || te.Limit != "LOGIN_RATE_PER_ACCOUNT" || te.RetryAfter != 45*time.Second {
+		t.Fatalf("6th attempt, on the other instance: %v; want LOGIN_RATE_PER_ACCOUNT, retry after 45s (the window's end)", err)
+	}
+	clk.t = clk.t.Add(45 * time.Second) // the next window
+	if _, err := b.Obtain(t.Context(), "a@x.io", "pw-a@x.io", jwtrevoke.ClientInfo{IP: "198.51.100.1"}); err != nil {
+		t.Fatalf("login in the next window: %v", err)
+	}
+	// A success gives its attempt back: five more failures are allowed.
+	for i := range 5 {
+		if _, err := a.Obtain(t.Context(), "a@x.io", "wrong", jwtrevoke.ClientInfo{IP: fmt.Sprintf("203.0.113.%d", i+1)}); err != jwtrevoke.ErrNoActiveAccount {
+			t.Fatalf("failure %d after a success: %v", i+1, err)
+		}
+	}
+	// The counters are in the store, hashed: no email address is kept.
+	res, err := mem.FlushExpired(t.Context(), clk.t.Add(time.Hour), 100)
+	if err != nil || res.Attempts == 0 {
+		t.Fatalf("FlushExpired = %+v, %v; want the ended windows' counters deleted", res, err)
 	}
 }

@@ -100,18 +100,19 @@ func New(ctx context.Context, store Store, settings Settings, opts Options) (*Se
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	if settings.LoginRatePerIP.Enabled() {
-		s.ipLimit = opts.IPLimiter
-		if s.ipLimit == nil {
-			s.ipLimit = NewMemoryLimiter(settings.LoginRatePerIP, 0)
+	limiter := func(r Rate, given Limiter, name string) Limiter {
+		switch {
+		case !r.Enabled():
+			return nil
+		case given != nil:
+			return given
+		case settings.LoginRateScope == ScopeInstance:
+			return NewMemoryLimiter(r, 0)
 		}
+		return NewStoreLimiter(store, r, name)
 	}
-	if settings.LoginRatePerAccount.Enabled() {
-		s.accountLimit = opts.AccountLimiter
-		if s.accountLimit == nil {
-			s.accountLimit = NewMemoryLimiter(settings.LoginRatePerAccount, 0)
-		}
-	}
+	s.ipLimit = limiter(settings.LoginRatePerIP, opts.IPLimiter, "login-ip")
+	s.accountLimit = limiter(settings.LoginRatePerAccount, opts.AccountLimiter, "login-account")
 	current, err := s.signingKey(ctx)
 	if err != nil {
 		return nil, err
@@ -509,7 +510,7 @@ func (s *Service) Refresh(ctx context.Context, raw string) (TokenPair, error) {
 // revokeSession revokes the session of token c (every token of that
 // login) without blacklisting c itself.
 func (s *Service) revokeSession(ctx context.Context, c *Claims, reason string, now time.Time) error {
-	got, err := s.store.RevokeSession(ctx, s.sessionRevocation(c, reason, now))
+	got, err := s.store.RevokeSession(ctx, s.audited(ctx, s.sessionRevocation(c, reason, now)))
 	if err != nil {
 		return fmt.Errorf("revoke session: %w", err)
 	}
@@ -590,7 +591,7 @@ func (s *Service) Blacklist(ctx context.Context, raw string) error {
 		return err
 	}
 	now := s.now()
-	return s.blacklist(ctx, c, raw, s.sessionRevocation(c, "blacklist", now))
+	return s.blacklist(ctx, c, raw, s.audited(ctx, s.sessionRevocation(c, "blacklist", now)))
 }
 
 // Logout blacklists the caller's refresh token and revokes its session:
@@ -606,7 +607,7 @@ func (s *Service) Logout(ctx context.Context, caller *Claims, raw string) error 
 		return ErrForeignToken
 	}
 	now := s.now()
-	revs := []Revocation{s.sessionRevocation(c, "logout", now)}
+	revs := []Revocation{s.audited(ctx, s.sessionRevocation(c, "logout", now))}
 	if caller.SessionID != sessionOf(c) {
 		revs = append(revs, Revocation{
 			JTI: caller.JTI, UserID: caller.UserID, ExpiresAt: caller.Expires(),
@@ -628,11 +629,12 @@ func (s *Service) RevokeUser(ctx context.Context, user int64, reason string) err
 	rev := Revocation{
 		UserID:    user,
 		NotBefore: now.UTC(),
-		ExpiresAt: now.Add(s.settings.RefreshTokenLifetime + s.settings.AccessTokenLifetime).UTC(),
+		ExpiresAt: now.Add(max(s.settings.RefreshTokenLifetime+s.settings.AccessTokenLifetime,
+			s.settings.SlidingTokenRefreshLifetime+s.settings.SlidingTokenLifetime)).UTC(),
 		Reason:    reason,
 		CreatedAt: now.UTC(),
 	}
-	got, err := s.store.RevokeUser(ctx, rev)
+	got, err := s.store.RevokeUser(ctx, s.audited(ctx, rev))
 	if err != nil {
 		return fmt.Errorf("revoke user: %w", err)
 	}
@@ -775,8 +777,8 @@ func (s *Service) EndSession(ctx context.Context, userID int64, sessionID string
 			continue
 		}
 		now := s.now()
-		got, err := s.store.RevokeSession(ctx, Revocation{SessionID: ss.ID, UserID: userID, ExpiresAt: ss.ExpiresAt,
-			Reason: "session_ended", CreatedAt: now.UTC()})
+		got, err := s.store.RevokeSession(ctx, s.audited(ctx, Revocation{SessionID: ss.ID, UserID: userID, ExpiresAt: ss.ExpiresAt,
+			Reason: "session_ended", CreatedAt: now.UTC()}))
 		if err != nil {
 			return fmt.Errorf("end session: %w", err)
 		}
@@ -896,5 +898,43 @@ func (s *Service) LogoutSliding(ctx context.Context, caller *Claims, raw string)
 		return ErrTokenWrongType
 	}
 	now := s.now()
-	return s.blacklist(ctx, caller, raw, s.sessionRevocation(caller, "logout", now))
+	return s.blacklist(ctx, caller, raw, s.audited(ctx, s.sessionRevocation(caller, "logout", now)))
+}
+
+type clientInfoKey struct{}
+
+// WithClientInfo returns ctx carrying where the request came from, which
+// the revocations made for it record in the audit trail (the HTTP handler
+// sets it for every request).
+func WithClientInfo(ctx context.Context, info ClientInfo) context.Context {
+	return context.WithValue(ctx, clientInfoKey{}, info)
+}
+
+// ClientInfoFrom returns what WithClientInfo put in ctx (zero if nothing).
+func ClientInfoFrom(ctx context.Context) ClientInfo {
+	info, _ := ctx.Value(clientInfoKey{}).(ClientInfo)
+	return info
+}
+
+// audited marks r for the audit trail (AUDIT_RETENTION) with the client
+// of ctx.
+func (s *Service) audited(ctx context.Context, r Revocation) Revocation {
+	if s.settings.AuditRetention <= 0 {
+		return r
+	}
+	info := ClientInfoFrom(ctx)
+	r.IP, r.UserAgent = info.IP, info.UserAgent
+	r.AuditUntil = r.CreatedAt.Add(s.settings.AuditRetention).UTC()
+	return r
+}
+
+// Audit returns the audit trail of user: the revocations of the last
+// AUDIT_RETENTION (why, when, from which address and user agent), newest
+// first, at most limit (0: all).
+func (s *Service) Audit(ctx context.Context, userID int64, limit int) ([]Revocation, error) {
+	got, err := s.store.Audit(ctx, userID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	return got, nil
 }

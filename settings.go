@@ -74,7 +74,22 @@ type Settings struct {
 	// address in it that is not a trusted proxy (TRUSTED_PROXIES, default
 	// none: the client is the connection's peer).
 	TrustedProxies []netip.Prefix
+	// LoginRateScope says where the login attempts are counted:
+	// "cluster" (default) in the store, shared by every instance on it, in
+	// fixed windows; "instance" in this process's memory, as a token
+	// bucket (LOGIN_RATE_SCOPE).
+	LoginRateScope string
+	// AuditRetention is how long the audit trail keeps a revocation (who,
+	// when, why, from where) after it was made: AUDIT_RETENTION, default
+	// 90 days; 0 keeps no audit trail.
+	AuditRetention time.Duration
 }
+
+// Login rate limit scopes.
+const (
+	ScopeCluster  = "cluster"
+	ScopeInstance = "instance"
+)
 
 // Revocation fail modes.
 const (
@@ -104,6 +119,8 @@ func DefaultSettings() Settings {
 		RevocationPollInterval:      100 * time.Millisecond,
 		LoginRatePerIP:              Rate{N: 20, Per: time.Minute},
 		LoginRatePerAccount:         Rate{N: 5, Per: time.Minute},
+		LoginRateScope:              ScopeCluster,
+		AuditRetention:              90 * 24 * time.Hour,
 	}
 }
 
@@ -161,6 +178,12 @@ func (s Settings) Validate() error {
 		if l.r.N < 0 || l.r.Per < 0 || (l.r.N > 0 && l.r.Per == 0) {
 			errs = append(errs, fmt.Errorf("%s %d/%s must be a positive number per a positive period, or off", l.name, l.r.N, l.r.Per))
 		}
+	}
+	if s.LoginRateScope != ScopeCluster && s.LoginRateScope != ScopeInstance {
+		errs = append(errs, fmt.Errorf("LOGIN_RATE_SCOPE %q must be cluster or instance", s.LoginRateScope))
+	}
+	if s.AuditRetention < 0 {
+		errs = append(errs, errors.New("AUDIT_RETENTION must not be negative"))
 	}
 	for _, p := range s.TrustedProxies {
 		if !p.IsValid() {

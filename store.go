@@ -63,6 +63,15 @@ type Revocation struct {
 	ExpiresAt time.Time
 	Reason    string // logout, logout_all, blacklist, admin, ...
 	CreatedAt time.Time
+	// IP and UserAgent say where the request that revoked came from
+	// (empty for the CLI), for the audit trail.
+	IP        string
+	UserAgent string
+	// AuditUntil, when set, asks the store to keep this revocation in the
+	// user's audit trail (Store.Audit) until then, long after the
+	// revocation itself has expired. Revocations a store derives by itself
+	// (RevokeUser's per-session ones) are not audited separately.
+	AuditUntil time.Time
 }
 
 // Rotation is one use of a refresh token with ROTATE_REFRESH_TOKENS: Old
@@ -89,6 +98,8 @@ type FlushResult struct {
 	Sessions    int64
 	Revocations int64
 	Rotations   int64
+	Audit       int64 // audit trail entries past their AuditUntil
+	Attempts    int64 // attempt counters of windows that have ended
 }
 
 // TokenQuery selects outstanding tokens for listing.
@@ -169,10 +180,26 @@ type TokenStore interface {
 	// first.
 	OutstandingTokens(ctx context.Context, q TokenQuery) ([]OutstandingToken, error)
 	// FlushExpired deletes outstanding tokens (with their blacklisted rows),
-	// sessions, revocations and rotations that expired at or before now, in
+	// sessions, revocations, rotations, audit entries past their AuditUntil
+	// and attempt counters of windows that ended at or before now, in
 	// transactions of at most batch rows each, so that other writers are
 	// never blocked for long.
 	FlushExpired(ctx context.Context, now time.Time, batch int) (FlushResult, error)
+
+	// Audit returns the audit trail of userID: the revocations recorded
+	// with AuditUntil set (by Blacklist, RevokeSession or RevokeUser, as
+	// given by the caller, with IP and UserAgent), newest first, at most
+	// limit (0: no limit), including ones whose AuditUntil has passed but
+	// that FlushExpired has not deleted yet.
+	Audit(ctx context.Context, userID int64, limit int) ([]Revocation, error)
+
+	// CountAttempt adds delta (1 for an attempt, -1 to give one back) to
+	// the counter of key for the fixed window [windowStart,
+	// windowStart+window) and returns the counter's new value, atomically
+	// (concurrent calls from any instance all count). Counters of ended
+	// windows are deleted by FlushExpired. It backs the login rate limits
+	// shared by every instance of a cluster.
+	CountAttempt(ctx context.Context, key string, windowStart time.Time, window time.Duration, delta int64) (int64, error)
 
 	// Setting returns the stored value of key, first storing value if the
 	// key is absent (atomically: concurrent callers all get the same value).

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/jwtrevoke/jwtrevoke"
@@ -78,4 +79,38 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 	default:
 		h.unavailable(w, r, err)
 	}
+}
+
+// auditLimit caps how many entries GET /api/audit/ answers.
+const auditLimit = 100
+
+// audit answers GET /api/audit/ (Bearer): the caller's audit trail, the
+// revocations of their tokens (why, when, from which address and user
+// agent), newest first, at most 100 (?limit=N for fewer).
+func (h *Handler) audit(w http.ResponseWriter, r *http.Request) {
+	limit := auditLimit
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			writeJSON(w, http.StatusBadRequest, object{{"limit", []string{"A valid integer is required."}}})
+			return
+		}
+		limit = min(n, auditLimit)
+	}
+	entries, err := h.svc.Audit(r.Context(), ClaimsFromContext(r.Context()).UserID, limit)
+	if err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	list := make([]object, 0, len(entries))
+	for _, e := range entries {
+		list = append(list, object{
+			{"at", e.CreatedAt.UTC().Format(time.RFC3339)},
+			{"reason", e.Reason},
+			{"session_id", e.SessionID},
+			{"ip", e.IP},
+			{"user_agent", e.UserAgent},
+		})
+	}
+	writeJSON(w, http.StatusOK, list)
 }

@@ -113,3 +113,64 @@ func TestSessionsAPI(t *testing.T) {
 	}
 	want(t, del(laptop.Access, phoneID), http.StatusNotFound, `{"detail":"Not found."}`)
 }
+
+// GET /api/audit/: the caller's revocations, newest first, with the
+// address and user agent of the request that made each.
+func TestAuditTrail(t *testing.T) {
+	e := newEnv(t)
+	ua := func(agent string) []string { return []string{"User-Agent", agent} }
+	login := func(agent string) pair {
+		return decodePair(t, e.request(http.MethodPost, "/api/token/", strings.NewReader(`{"email":"`+userEmail+`","password":"`+userPass+`"}`),
+			append([]string{"Content-Type", "application/json"}, ua(agent)...)...))
+	}
+	p1, p2, p3 := login("phone/1"), login("laptop/2"), login("tablet/3")
+	// Logout from the phone, end the tablet's session from the laptop, then
+	// log out everywhere from the laptop.
+	r := e.request(http.MethodPost, "/api/logout/", strings.NewReader(`{"refresh":"`+p1.Refresh+`"}`),
+		"Content-Type", "application/json", "Authorization", "Bearer "+p1.Access, "User-Agent", "phone/1")
+	wantStatus(t, r, http.StatusResetContent)
+	sid3 := strClaim(t, tokenClaims(t, p3.Access), "sid")
+	if r := e.request(http.MethodDelete, "/api/sessions/"+sid3+"/", nil, "Authorization", "Bearer "+p2.Access, "User-Agent", "laptop/2"); r.Status != http.StatusNoContent {
+		t.Fatalf("DELETE the tablet's session: %s", r)
+	}
+	wantStatus(t, e.request(http.MethodPost, "/api/logout/all/", nil, "Authorization", "Bearer "+p2.Access, "User-Agent", "laptop/2"), http.StatusResetContent)
+	fresh := login("laptop/2")
+	second := e.MustLogin(secondEmail, secondPass)
+
+	audit := func(bearer, query string) []map[string]any {
+		t.Helper()
+		r := e.request(http.MethodGet, "/api/audit/"+query, nil, "Authorization", "Bearer "+bearer)
+		wantStatus(t, r, http.StatusOK)
+		var out []map[string]any
+		if err := json.Unmarshal(r.Body, &out); err != nil {
+			t.Fatalf("audit body %s: %v", r.Body, err)
+		}
+		return out
+	}
+	got := audit(fresh.Access, "")
+	expect := []struct{ reason, sid, ua string }{
+		{"logout_all", "", "laptop/2"},
+		{"session_ended", sid3, "laptop/2"},
+		{"logout", strClaim(t, tokenClaims(t, p1.Access), "sid"), "phone/1"},
+	}
+	if len(got) != len(expect) {
+		t.Fatalf("audit = %v, want %d entries", got, len(expect))
+	}
+	for i, w := range expect {
+		g := got[i]
+		if g["reason"] != w.reason || g["session_id"] != w.sid || g["user_agent"] != w.ua || g["ip"] != "127.0.0.1" || g["at"] == "" {
+			t.Fatalf("audit[%d] = %v, want reason %s, session %q, user agent %s, ip 127.0.0.1", i, g, w.reason, w.sid, w.ua)
+		}
+	}
+	if got := audit(fresh.Access, "?limit=1"); len(got) != 1 || got[0]["reason"] != "logout_all" {
+		t.Fatalf("audit?limit=1 = %v", got)
+	}
+	want(t, e.request(http.MethodGet, "/api/audit/?limit=x", nil, "Authorization", "Bearer "+fresh.Access), http.StatusBadRequest,
+		`{"limit":["A valid integer is required."]}`)
+	if got := audit(second.Access, ""); len(got) != 0 {
+		t.Fatalf("another user's audit = %v, want none", got)
+	}
+	if r := e.request(http.MethodGet, "/api/audit/", nil); r.Status != http.StatusUnauthorized {
+		t.Fatalf("audit without credentials: %s", r)
+	}
+}

@@ -77,6 +77,7 @@ func New(svc *jwtrevoke.Service, opts Options) *Handler {
 	h.handle("/api/me/", "Me", "GET", h.Protect(http.HandlerFunc(h.me)))
 	h.handle("/api/password/change/", "Password Change", "POST", h.Protect(http.HandlerFunc(h.passwordChange)))
 	h.handle(sessionsPath+"/", "Session List", "GET", h.Protect(http.HandlerFunc(h.sessions)))
+	h.handle("/api/audit/", "Audit Trail", "GET", h.Protect(http.HandlerFunc(h.audit)))
 	h.handle(sessionsPath+"/{id}/", "Session Instance", "DELETE", h.Protect(http.HandlerFunc(h.endSession)))
 	h.handle("/.well-known/jwks.json", "JSON Web Key Set", "GET", cacheable(http.HandlerFunc(h.jwks)))
 	return h
@@ -135,6 +136,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	}
 	r = h.withClientIP(r)
+	r = r.WithContext(jwtrevoke.WithClientInfo(r.Context(), clientInfo(r)))
 	w.Header().Set("Allow", rt.allow)
 	if hd, ok := rt.methods[r.Method]; ok {
 		hd.ServeHTTP(w, r)

@@ -155,6 +155,7 @@ func withLoginLimits(perIP, perAccount jwtrevoke.Rate) envOption {
 	return withSettings(func(s *jwtrevoke.Settings) {
 		d := jwtrevoke.DefaultSettings()
 		s.LoginRatePerIP, s.LoginRatePerAccount = d.LoginRatePerIP, d.LoginRatePerAccount
+		s.LoginRateScope = jwtrevoke.ScopeInstance // the token bucket's exact Retry-After values
 		if perIP != (jwtrevoke.Rate{}) {
 			s.LoginRatePerIP = perIP
 		}

@@ -49,6 +49,22 @@ type Hasher struct {
 // recommendation of 19 MiB of memory, 2 iterations, parallelism 1.
 func Default() *Hasher { return &Hasher{Memory: 19 * 1024, Time: 2, Threads: 1} }
 
+// Validate refuses parameters weaker than OWASP's argon2id minimums (its
+// equivalent configurations run from m=47104 KiB, t=1 to m=7168 KiB, t=5):
+// at least 7 MiB of memory and memory × iterations of at least 7168 × 5.
+func (h *Hasher) Validate() error {
+	if h.Threads == 0 || h.Time == 0 {
+		return fmt.Errorf("password: argon2id iterations and parallelism must be positive (t=%d p=%d)", h.Time, h.Threads)
+	}
+	if h.Memory < 7168 || uint64(h.Memory)*uint64(h.Time) < 7168*5 {
+		return fmt.Errorf("password: argon2id m=%d KiB, t=%d is weaker than OWASP's minimum (m=19456 t=2, m=12288 t=3, m=9216 t=4 or m=7168 t=5)", h.Memory, h.Time)
+	}
+	if h.Memory > maxArgonMemory || h.Time > maxArgonTime {
+		return fmt.Errorf("password: argon2id m=%d KiB, t=%d is beyond the %d KiB, %d iterations this server accepts", h.Memory, h.Time, maxArgonMemory, maxArgonTime)
+	}
+	return nil
+}
+
 // Hash returns password's hash in Django's Argon2PasswordHasher format,
 // "argon2$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>" with a 16-byte
 // random salt and a 32-byte hash, both unpadded standard base64 (as

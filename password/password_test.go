@@ -127,3 +127,22 @@ func TestHashRefusesZeroParameters(t *testing.T) {
 		t.Fatal("Hash with zero parameters succeeded")
 	}
 }
+
+// TestValidate: OWASP's argon2id minimums, and nothing weaker.
+func TestValidate(t *testing.T) {
+	for _, ok := range []password.Hasher{{Memory: 19456, Time: 2, Threads: 1}, {Memory: 47104, Time: 1, Threads: 1},
+		{Memory: 12288, Time: 3, Threads: 1}, {Memory: 9216, Time: 4, Threads: 1}, {Memory: 7168, Time: 5, Threads: 2}} {
+		if err := ok.Validate(); err != nil {
+			t.Errorf("%+v: %v, want accepted", ok, err)
+		}
+	}
+	if err := password.Default().Validate(); err != nil {
+		t.Errorf("Default(): %v", err)
+	}
+	for _, weak := range []password.Hasher{{Memory: 19456, Time: 1, Threads: 1}, {Memory: 4096, Time: 10, Threads: 1},
+		{Memory: 19456, Time: 2, Threads: 0}, {Memory: 19456, Time: 0, Threads: 1}, {Memory: 2 << 20, Time: 2, Threads: 1}} {
+		if err := weak.Validate(); err == nil {
+			t.Errorf("%+v accepted, want refused", weak)
+		}
+	}
+}

@@ -118,8 +118,8 @@ logouts are never blocked for long. Run it daily, e.g. from cron.`,
 			if err != nil {
 				return fmt.Errorf("flushexpiredtokens: %w", err)
 			}
-			fmt.Fprintf(m.Stdout, "deleted %d expired outstanding tokens (%d of them blacklisted), %d sessions, %d revocations, %d rotations\n",
-				res.Outstanding, res.Blacklisted, res.Sessions, res.Revocations, res.Rotations)
+			fmt.Fprintf(m.Stdout, "deleted %d expired outstanding tokens (%d of them blacklisted), %d sessions, %d revocations, %d rotations, %d audit entries, %d attempt counters\n",
+				res.Outstanding, res.Blacklisted, res.Sessions, res.Revocations, res.Rotations, res.Audit, res.Attempts)
 			return nil
 		},
 	}
@@ -211,4 +211,83 @@ func optTime(t *time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format(time.DateTime)
+}
+
+func (m *Main) auditCommand() *cobra.Command {
+	var (
+		email string
+		limit int
+	)
+	cmd := &cobra.Command{
+		Use:   "audit --email EMAIL",
+		Short: "Show a user's audit trail: each revocation with its reason, time, address and user agent, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			svc, u, done, err := m.userService(cmd, "audit", email)
+			if err != nil {
+				return err
+			}
+			defer done()
+			entries, err := svc.Audit(cmd.Context(), u.ID, limit)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "AT\tREASON\tSESSION\tIP\tUSER AGENT")
+			for _, e := range entries {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.CreatedAt.UTC().Format(time.DateTime), e.Reason, e.SessionID, e.IP, e.UserAgent)
+			}
+			return tw.Flush()
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&email, "email", "", "the user's email")
+	f.IntVar(&limit, "limit", 100, "at most this many rows (0: all)")
+	return cmd
+}
+
+// setActiveCommand is `deactivate` (active false) or `activate`.
+func (m *Main) setActiveCommand(active bool) *cobra.Command {
+	name, short := "deactivate", "Deactivate a user and revoke every token issued to them"
+	if active {
+		name, short = "activate", "Activate a user again (their old tokens stay revoked)"
+	}
+	var email string
+	cmd := &cobra.Command{
+		Use:   name + " --email EMAIL",
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			svc, u, done, err := m.userService(cmd, name, email)
+			if err != nil {
+				return err
+			}
+			defer done()
+			if err := svc.SetActive(jwtrevoke.WithClientInfo(cmd.Context(), jwtrevoke.ClientInfo{UserAgent: "jwtrevoke " + name}), u.ID, active); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			fmt.Fprintf(m.Stdout, "%sd user %d %s\n", name, u.ID, u.Email)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&email, "email", "", "the user's email")
+	return cmd
+}
+
+// userService opens the service for a command about the user with this
+// email (--email, required).
+func (m *Main) userService(cmd *cobra.Command, name, email string) (*jwtrevoke.Service, *jwtrevoke.User, func(), error) {
+	if email == "" {
+		return nil, nil, nil, usageError{fmt.Errorf("%s: --email is required", name)}
+	}
+	svc, done, err := m.quietService(cmd)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	u, err := svc.Store().UserByEmail(cmd.Context(), email)
+	if err != nil {
+		done()
+		return nil, nil, nil, fmt.Errorf("%s: user %s: %w", name, email, err)
+	}
+	return svc, u, done, nil
 }

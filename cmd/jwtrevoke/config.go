@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/jwtrevoke/jwtrevoke"
+	"github.com/jwtrevoke/jwtrevoke/password"
 )
 
 // Config is everything a command needs to open the store and run the
@@ -31,6 +32,9 @@ type Config struct {
 	Source map[string]string
 	// HTTP are serve's HTTP server limits.
 	HTTP HTTPLimits
+	// Argon2 are the argon2id parameters new password hashes get
+	// (ARGON2_MEMORY_KIB, ARGON2_TIME, ARGON2_PARALLELISM).
+	Argon2 password.Hasher
 }
 
 // DefaultDatabase is the embedded store in the working directory.
@@ -172,7 +176,17 @@ var settings = []setting{
 		func(s *jwtrevoke.Settings) *jwtrevoke.Rate { return &s.LoginRatePerIP }),
 	rateSetting("LOGIN_RATE_PER_ACCOUNT", "failed login attempts allowed per email: N/period such as 5/minute, or none",
 		func(s *jwtrevoke.Settings) *jwtrevoke.Rate { return &s.LoginRatePerAccount }),
+	stringSetting("LOGIN_RATE_SCOPE", "where login attempts are counted: cluster (in the store, shared by every instance) or instance (this process)", false,
+		func(c *Config) *string { return &c.Settings.LoginRateScope }),
 	trustedProxiesSetting(),
+	argon2Setting("ARGON2_MEMORY_KIB", "argon2id memory of new password hashes, KiB (OWASP: 19456 with ARGON2_TIME 2)",
+		func(h *password.Hasher) any { return &h.Memory }),
+	argon2Setting("ARGON2_TIME", "argon2id iterations of new password hashes",
+		func(h *password.Hasher) any { return &h.Time }),
+	argon2Setting("ARGON2_PARALLELISM", "argon2id parallelism of new password hashes",
+		func(h *password.Hasher) any { return &h.Threads }),
+	durationSetting("AUDIT_RETENTION", "how long the audit trail keeps each revocation (who, when, why, from where); 0: no audit trail",
+		func(s *jwtrevoke.Settings) *time.Duration { return &s.AuditRetention }),
 	httpDurationSetting("HTTP_READ_HEADER_TIMEOUT", "serve: time a client has to send its request headers",
 		func(h *HTTPLimits) *time.Duration { return &h.ReadHeaderTimeout }),
 	httpDurationSetting("HTTP_READ_TIMEOUT", "serve: time a client has to send its whole request",
@@ -203,7 +217,8 @@ func addSettingFlags(fs *pflag.FlagSet) {
 // loadConfig builds the configuration from defaults, then the config file,
 // then the environment, then flags: each later source overrides earlier ones.
 func loadConfig(fs *pflag.FlagSet, getenv func(string) string) (*Config, error) {
-	c := &Config{Settings: jwtrevoke.DefaultSettings(), Database: DefaultDatabase, Source: map[string]string{}, HTTP: DefaultHTTPLimits()}
+	c := &Config{Settings: jwtrevoke.DefaultSettings(), Database: DefaultDatabase, Source: map[string]string{}, HTTP: DefaultHTTPLimits(),
+		Argon2: *password.Default()}
 	for _, s := range settings {
 		c.Source[s.name] = "default"
 	}
@@ -236,6 +251,9 @@ func loadConfig(fs *pflag.FlagSet, getenv func(string) string) (*Config, error) 
 		return nil, err
 	}
 	if err := c.Settings.Validate(); err != nil {
+		return nil, err
+	}
+	if err := c.Argon2.Validate(); err != nil {
 		return nil, err
 	}
 	if err := c.HTTP.validate(); err != nil {

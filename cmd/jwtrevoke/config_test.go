@@ -26,7 +26,9 @@ func TestConfigPrecedence(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := loadConfig(fs, env("JWTREVOKE_REFRESH_TOKEN_LIFETIME", "3h", "JWTREVOKE_LEEWAY", "4s",
-		"JWTREVOKE_LOGIN_RATE_PER_ACCOUNT", "3/15m", "JWTREVOKE_HTTP_IDLE_TIMEOUT", "1m", "JWTREVOKE_HTTP_MAX_HEADER_BYTES", "16384"))
+		"JWTREVOKE_LOGIN_RATE_PER_ACCOUNT", "3/15m", "JWTREVOKE_HTTP_IDLE_TIMEOUT", "1m", "JWTREVOKE_HTTP_MAX_HEADER_BYTES", "16384",
+		"JWTREVOKE_ARGON2_MEMORY_KIB", "12288", "JWTREVOKE_ARGON2_TIME", "3", "JWTREVOKE_LOGIN_RATE_SCOPE", "instance",
+		"JWTREVOKE_AUDIT_RETENTION", "720h", "JWTREVOKE_AUTH_TOKEN_CLASSES", "access, Sliding"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,6 +53,13 @@ func TestConfigPrecedence(t *testing.T) {
 		{"HTTP_WRITE_TIMEOUT", c.HTTP.WriteTimeout, time.Minute, "flag"},
 		{"HTTP_IDLE_TIMEOUT", c.HTTP.IdleTimeout, time.Minute, "env"},
 		{"HTTP_MAX_HEADER_BYTES", c.HTTP.MaxHeaderBytes, 8192, "flag"},
+		{"ARGON2_MEMORY_KIB", c.Argon2.Memory, uint32(12288), "env"},
+		{"ARGON2_TIME", c.Argon2.Time, uint32(3), "env"},
+		{"ARGON2_PARALLELISM", c.Argon2.Threads, uint8(1), "default"},
+		{"LOGIN_RATE_SCOPE", s.LoginRateScope, "instance", "env"},
+		{"AUDIT_RETENTION", s.AuditRetention, 720 * time.Hour, "env"},
+		{"AUTH_TOKEN_CLASSES", fmt.Sprint(s.AuthTokenClasses), "[access sliding]", "env"},
+		{"REFRESH_REUSE_GRACE", s.RefreshReuseGrace, time.Duration(0), "default"},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want || c.Source[ch.name] != ch.source {
@@ -75,6 +84,13 @@ func TestConfigFileErrors(t *testing.T) {
 		"headerbytesnan": `{"HTTP_MAX_HEADER_BYTES": "64k"}`,
 		"zerotimeout":    `{"HTTP_READ_TIMEOUT": "0s"}`,
 		"headerslower":   `{"HTTP_READ_HEADER_TIMEOUT": "1m", "HTTP_READ_TIMEOUT": "10s"}`,
+		// Weaker than OWASP's argon2id minimums, and other bad values.
+		"weakargon":     `{"ARGON2_MEMORY_KIB": 4096}`,
+		"weakargontime": `{"ARGON2_MEMORY_KIB": 9216, "ARGON2_TIME": 1}`,
+		"argonthreads":  `{"ARGON2_PARALLELISM": 300}`,
+		"ratescope":     `{"LOGIN_RATE_SCOPE": "galaxy"}`,
+		"authclass":     `{"AUTH_TOKEN_CLASSES": "refresh"}`,
+		"graceneg":      `{"REFRESH_REUSE_GRACE": "-1s"}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			file := filepath.Join(dir, name+".json")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jwtrevoke/jwtrevoke"
+	"github.com/jwtrevoke/jwtrevoke/password"
 )
 
 // HTTPLimits are the limits of serve's HTTP server (HTTP_* settings).
@@ -137,5 +138,37 @@ func httpIntSetting(name, usage string, f func(*HTTPLimits) *int) setting {
 			return nil
 		},
 		get: func(c *Config) string { return strconv.Itoa(*f(&c.HTTP)) },
+	}
+}
+
+// argon2Setting is a whole-number argon2id parameter; f returns a *uint32
+// or a *uint8 field of the hasher.
+func argon2Setting(name, usage string, f func(*password.Hasher) any) setting {
+	return setting{name: name, usage: usage,
+		set: func(c *Config, v string) error {
+			n, err := strconv.ParseUint(v, 10, 32)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a whole number", name, v)
+			}
+			switch p := f(&c.Argon2).(type) {
+			case *uint32:
+				*p = uint32(n)
+			case *uint8:
+				if n > 255 {
+					return fmt.Errorf("%s: %d is more than 255", name, n)
+				}
+				*p = uint8(n)
+			}
+			return nil
+		},
+		get: func(c *Config) string {
+			switch p := f(&c.Argon2).(type) {
+			case *uint32:
+				return strconv.FormatUint(uint64(*p), 10)
+			case *uint8:
+				return strconv.FormatUint(uint64(*p), 10)
+			}
+			return ""
+		},
 	}
 }

@@ -318,6 +318,52 @@ func TestTokenStoreRedis(t *testing.T) {
 	}
 }
 
+// TestDeactivateAndAuditCommands: deactivate revokes the user's tokens at
+// once (on a running server too), activate lets them log in again with new
+// tokens only, and audit shows the revocation.
+func TestDeactivateAndAuditCommands(t *testing.T) {
+	getenv := env("JWTREVOKE_DATABASE", dbURL(t), "JWTREVOKE_SIGNING_KEY", testKey)
+	base := server(t, getenv, "--demo", "--revocation-poll-interval", "50ms")
+	_, access := login(t, base, demoEmail, demoPassword)
+	if code, out, errs := run(t, getenv, "", "deactivate", "--email", demoEmail); code != 0 || !strings.Contains(out, "deactivated user 1") {
+		t.Fatalf("deactivate: %d %q %q", code, out, errs)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if st, _ := call(t, "GET", base+"/api/me/", access, nil); st == 401 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("access token still accepted 10 s after `jwtrevoke deactivate`")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if st, _ := call(t, "POST", base+"/api/token/", "", map[string]string{"email": demoEmail, "password": demoPassword}); st != 401 {
+		t.Fatalf("login of a deactivated user: %d, want 401", st)
+	}
+	if code, out, errs := run(t, getenv, "", "activate", "--email", demoEmail); code != 0 || !strings.Contains(out, "activated user 1") {
+		t.Fatalf("activate: %d %q %q", code, out, errs)
+	}
+	_, fresh := login(t, base, demoEmail, demoPassword)
+	if st, _ := call(t, "GET", base+"/api/me/", fresh, nil); st != 200 {
+		t.Fatalf("new token after activate: %d", st)
+	}
+	if st, _ := call(t, "GET", base+"/api/me/", access, nil); st != 401 {
+		t.Fatalf("old token after activate: %d, want 401", st)
+	}
+	code, out, _ := run(t, getenv, "", "audit", "--email", demoEmail)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 2 || !strings.Contains(lines[1], "deactivated") || !strings.Contains(lines[1], "jwtrevoke deactivate") {
+		t.Fatalf("audit: code %d out:\n%s", code, out)
+	}
+	if code, _, _ := run(t, getenv, "", "deactivate"); code != 2 {
+		t.Fatalf("deactivate without --email: code %d, want 2", code)
+	}
+	if code, _, _ := run(t, getenv, "", "deactivate", "--email", "nobody@example.com"); code != 1 {
+		t.Fatalf("deactivate of an unknown user: code %d, want 1", code)
+	}
+}
+
 func TestFlushExpiredTokensCommand(t *testing.T) {
 	getenv := env("JWTREVOKE_DATABASE", dbURL(t), "JWTREVOKE_SIGNING_KEY", testKey,
 		"JWTREVOKE_ACCESS_TOKEN_LIFETIME", "1s", "JWTREVOKE_REFRESH_TOKEN_LIFETIME", "1s")

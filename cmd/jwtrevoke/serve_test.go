@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -91,7 +92,7 @@ func TestServeMaxHeaderBytes(t *testing.T) {
 func TestServeLoginRateLimits(t *testing.T) {
 	base := server(t, env("JWTREVOKE_DATABASE", "memory://", "JWTREVOKE_SIGNING_KEY", testKey,
 		"JWTREVOKE_LOGIN_RATE_PER_IP", "2/minute", "JWTREVOKE_LOGIN_RATE_PER_ACCOUNT", "1/minute",
-		"JWTREVOKE_TRUSTED_PROXIES", "127.0.0.1"), "--demo")
+		"JWTREVOKE_TRUSTED_PROXIES", "127.0.0.1", "JWTREVOKE_LOGIN_RATE_SCOPE", "instance"), "--demo")
 	post := func(xff, password string) (int, string, string) {
 		t.Helper()
 		req, _ := http.NewRequest("POST", base+"/api/token/",
@@ -124,6 +125,26 @@ func TestServeLoginRateLimits(t *testing.T) {
 		got, _ := strconv.Atoi(ra)
 		if st != c.status || (ra == "") != (c.retryAfter == "") || got > want || got < want-5 {
 			t.Fatalf("login from %s: %d Retry-After %q %s; want %d Retry-After %q", c.xff, st, ra, body, c.status, c.retryAfter)
+		}
+	}
+}
+
+// TestServeLoginRateLimitsShared: with the default LOGIN_RATE_SCOPE
+// (cluster), two servers on one database share the per-account count:
+// failures on one throttle the account on the other.
+func TestServeLoginRateLimitsShared(t *testing.T) {
+	getenv := env("JWTREVOKE_DATABASE", dbURL(t), "JWTREVOKE_SIGNING_KEY", testKey, "JWTREVOKE_LOGIN_RATE_PER_ACCOUNT", "2/hour")
+	a := server(t, getenv, "--demo")
+	b := server(t, getenv)
+	for i, base := range []string{a, b} {
+		if st, body := call(t, "POST", base+"/api/token/", "", map[string]string{"email": demoEmail, "password": "wrong"}); st != 401 {
+			t.Fatalf("failure %d: %d %v", i+1, st, body)
+		}
+	}
+	for _, base := range []string{a, b} {
+		st, body := call(t, "POST", base+"/api/token/", "", map[string]string{"email": demoEmail, "password": demoPassword})
+		if st != 429 || !strings.HasPrefix(fmt.Sprint(body["detail"]), "Request was throttled. Expected available in ") {
+			t.Fatalf("login on %s after 2 failures spread over two servers: %d %v, want 429", base, st, body)
 		}
 	}
 }

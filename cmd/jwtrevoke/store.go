@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/jwtrevoke/jwtrevoke"
-	"github.com/jwtrevoke/jwtrevoke/password"
 	"github.com/jwtrevoke/jwtrevoke/store/memory"
 	"github.com/jwtrevoke/jwtrevoke/store/mongo"
 	"github.com/jwtrevoke/jwtrevoke/store/mysql"
@@ -99,7 +98,7 @@ func (m *Main) openService(ctx context.Context, c *Config, migrate bool, log *sl
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err := jwtrevoke.New(ctx, st, c.Settings, jwtrevoke.Options{Hasher: password.Default(), Logger: log})
+	svc, err := jwtrevoke.New(ctx, st, c.Settings, jwtrevoke.Options{Hasher: &c.Argon2, Logger: log})
 	if err != nil {
 		st.Close()
 		return nil, nil, err

@@ -32,7 +32,24 @@ type Dialect struct {
 	// AfterRevocations, when set, runs in the transaction that recorded
 	// revocations: PostgreSQL's NOTIFY, delivered to listeners on commit.
 	AfterRevocations string
+	// Counter is how CountAttempt adds to a counter atomically.
+	Counter Counter
 }
+
+// Counter is a way of adding to a counter row, creating it if absent, and
+// reading its new value, atomically.
+type Counter int
+
+const (
+	// UpsertReturning (SQLite, PostgreSQL) is one statement: INSERT ... ON
+	// CONFLICT DO UPDATE SET n = n + excluded.n RETURNING n.
+	UpsertReturning Counter = iota
+	// DuplicateKeyThenSelect (MySQL, MariaDB, which have no RETURNING for
+	// an upsert) is a transaction: INSERT ... ON DUPLICATE KEY UPDATE
+	// n = n + VALUES(n), which leaves the row locked, then SELECT ... FOR
+	// UPDATE reading it back before any other transaction can change it.
+	DuplicateKeyThenSelect
+)
 
 // OnConflictDoNothing is InsertIgnore for SQLite and PostgreSQL.
 func OnConflictDoNothing(insert, col string) string {

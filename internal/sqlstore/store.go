@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -43,6 +45,12 @@ const maxAttempts = 8
 // tx runs fn in a write transaction and commits it, running it again after
 // a deadlock or serialization failure.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	return s.retry(ctx, func() error { return s.tryTx(ctx, fn) })
+}
+
+// retry runs fn, running it again after a deadlock or serialization
+// failure.
+func (s *Store) retry(ctx context.Context, fn func() error) error {
 	var err error
 	for attempt := range maxAttempts {
 		if attempt > 0 {
@@ -52,7 +60,7 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 			case <-time.After(time.Duration(attempt*attempt) * time.Millisecond):
 			}
 		}
-		err = s.tryTx(ctx, fn)
+		err = fn()
 		if err == nil || s.d.IsRetryable == nil || !s.d.IsRetryable(err) {
 			return err
 		}
@@ -313,10 +321,13 @@ func (s *Store) IsBlacklisted(ctx context.Context, jti string) (bool, error) {
 }
 
 // record inserts revs, raising session revocations' expiry to the
-// session's and marking those sessions revoked.
-func (s *Store) record(ctx context.Context, tx *sql.Tx, now time.Time, revs []jwtrevoke.Revocation) ([]jwtrevoke.Revocation, error) {
+// session's and marking those sessions revoked. revs[:callers] are the
+// caller's: those with AuditUntil set also go into the audit trail; the
+// rest are derived by the store (RevokeUser's per-session revocations) and
+// are not audited.
+func (s *Store) record(ctx context.Context, tx *sql.Tx, now time.Time, revs []jwtrevoke.Revocation, callers int) ([]jwtrevoke.Revocation, error) {
 	out := make([]jwtrevoke.Revocation, 0, len(revs))
-	for _, r := range revs {
+	for i, r := range revs {
 		if r.SessionID != "" {
 			var exp scanTime
 			err := tx.QueryRowContext(ctx, s.q(`SELECT expires_at FROM jwtrevoke_session WHERE id = ?`), r.SessionID).Scan(&exp)
@@ -346,6 +357,13 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, now time.Time, revs []jw
 			return nil, err
 		}
 		r.Seq = seq
+		if i < callers && !r.AuditUntil.IsZero() {
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO jwtrevoke_audit (user_id, session_id, jti, reason, ip, user_agent, created_at, keep_until)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), r.UserID, r.SessionID, r.JTI, r.Reason,
+				truncate(r.IP, maxIP), truncate(r.UserAgent, maxUserAgent), s.t(r.CreatedAt), s.t(r.AuditUntil)); err != nil {
+				return nil, err
+			}
+		}
 		out = append(out, r)
 	}
 	if len(out) > 0 && s.d.AfterRevocations != "" {
@@ -365,7 +383,7 @@ func (s *Store) Blacklist(ctx context.Context, t jwtrevoke.OutstandingToken, rev
 			return err
 		}
 		var err error
-		out, err = s.record(ctx, tx, now, revs)
+		out, err = s.record(ctx, tx, now, revs, len(revs))
 		return err
 	})
 	if err != nil {
@@ -478,7 +496,7 @@ func (s *Store) RevokeSession(ctx context.Context, rev jwtrevoke.Revocation) ([]
 	var out []jwtrevoke.Revocation
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		out, err = s.record(ctx, tx, time.Now(), []jwtrevoke.Revocation{rev})
+		out, err = s.record(ctx, tx, time.Now(), []jwtrevoke.Revocation{rev}, 1)
 		return err
 	})
 	if err != nil {
@@ -515,7 +533,7 @@ func (s *Store) RevokeUser(ctx context.Context, rev jwtrevoke.Revocation) ([]jwt
 		if err := rows.Close(); err != nil {
 			return err
 		}
-		out, err = s.record(ctx, tx, now, revs)
+		out, err = s.record(ctx, tx, now, revs, 1) // revs[1:] are derived
 		return err
 	})
 	if err != nil {
@@ -666,15 +684,17 @@ func (s *Store) FlushExpired(ctx context.Context, now time.Time, batch int) (jwt
 		}
 	}
 	for _, t := range []struct {
-		table, key string
-		count      *int64
+		table, key, expires string
+		count               *int64
 	}{
-		{"jwtrevoke_session", "id", &res.Sessions},
-		{"jwtrevoke_revocation", "seq", &res.Revocations},
-		{"jwtrevoke_rotation", "old_jti", &res.Rotations},
+		{"jwtrevoke_session", "id", "expires_at", &res.Sessions},
+		{"jwtrevoke_revocation", "seq", "expires_at", &res.Revocations},
+		{"jwtrevoke_rotation", "old_jti", "expires_at", &res.Rotations},
+		{"jwtrevoke_audit", "id", "keep_until", &res.Audit},
+		{"jwtrevoke_attempt", "k", "expires_at", &res.Attempts},
 	} {
 		for {
-			r, err := s.W.ExecContext(ctx, s.q(`DELETE FROM `+t.table+` WHERE `+t.key+` IN (SELECT `+t.key+` FROM (SELECT `+t.key+` FROM `+t.table+` WHERE expires_at <= ? ORDER BY `+t.key+` LIMIT ?) AS expired)`), ts, batch)
+			r, err := s.W.ExecContext(ctx, s.q(`DELETE FROM `+t.table+` WHERE `+t.key+` IN (SELECT `+t.key+` FROM (SELECT `+t.key+` FROM `+t.table+` WHERE `+t.expires+` <= ? ORDER BY `+t.key+` LIMIT ?) AS expired)`), ts, batch)
 			if err != nil {
 				return res, fmt.Errorf("flush expired %s: %w", t.table, err)
 			}
@@ -701,4 +721,102 @@ func (s *Store) Setting(ctx context.Context, key, value string) (string, error) 
 		return "", fmt.Errorf("setting %s: %w", key, err)
 	}
 	return v, nil
+}
+
+// Column widths of the audit trail's ip and user_agent (MySQL's
+// varchar(64) and varchar(512), as for sessions): longer values are cut
+// rather than failing the revocation they come with.
+const (
+	maxIP        = 64
+	maxUserAgent = 512
+)
+
+// truncate cuts s to at most n characters.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j]
+		}
+		i++
+	}
+	return s
+}
+
+// Audit implements jwtrevoke.Store.
+func (s *Store) Audit(ctx context.Context, userID int64, limit int) ([]jwtrevoke.Revocation, error) {
+	n := int64(limit)
+	if n <= 0 {
+		n = 1 << 62
+	}
+	rows, err := s.R.QueryContext(ctx, s.q(`SELECT user_id, session_id, jti, reason, ip, user_agent, created_at, keep_until
+		FROM jwtrevoke_audit WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`), userID, n)
+	if err != nil {
+		return nil, fmt.Errorf("audit trail: %w", err)
+	}
+	defer rows.Close()
+	var out []jwtrevoke.Revocation
+	for rows.Next() {
+		var (
+			r             jwtrevoke.Revocation
+			created, keep scanTime
+		)
+		if err := rows.Scan(&r.UserID, &r.SessionID, &r.JTI, &r.Reason, &r.IP, &r.UserAgent, &created, &keep); err != nil {
+			return nil, fmt.Errorf("audit trail: %w", err)
+		}
+		r.CreatedAt, r.AuditUntil = created.t, keep.t
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("audit trail: %w", err)
+	}
+	return out, nil
+}
+
+// maxAttemptKey is the width of jwtrevoke_attempt.k.
+const maxAttemptKey = 255
+
+// attemptKey names the counter of key in the window starting at start:
+// the key and the window's start in Unix nanoseconds, or a hash of both
+// when that would not fit the column.
+func attemptKey(key string, start time.Time) string {
+	k := key + "@" + strconv.FormatInt(start.UnixNano(), 10)
+	if len(k) > maxAttemptKey {
+		sum := sha256.Sum256([]byte(k))
+		k = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	return k
+}
+
+// CountAttempt implements jwtrevoke.Store. The counter's row is created
+// or added to by one upsert, which serializes concurrent calls on the
+// row's lock; see Counter for how each dialect reads the new value back.
+func (s *Store) CountAttempt(ctx context.Context, key string, windowStart time.Time, window time.Duration, delta int64) (int64, error) {
+	k, exp := attemptKey(key, windowStart), s.t(windowStart.Add(window))
+	var n int64
+	var err error
+	switch s.d.Counter {
+	case DuplicateKeyThenSelect:
+		err = s.tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO jwtrevoke_attempt (k, n, expires_at) VALUES (?, ?, ?)
+				ON DUPLICATE KEY UPDATE n = n + VALUES(n)`), k, delta, exp); err != nil {
+				return err
+			}
+			// A locking read: the latest value, which this transaction's
+			// upsert wrote and still holds the lock of.
+			return tx.QueryRowContext(ctx, s.q(`SELECT n FROM jwtrevoke_attempt WHERE k = ? FOR UPDATE`), k).Scan(&n)
+		})
+	default:
+		err = s.retry(ctx, func() error {
+			return s.W.QueryRowContext(ctx, s.q(`INSERT INTO jwtrevoke_attempt (k, n, expires_at) VALUES (?, ?, ?)
+				ON CONFLICT (k) DO UPDATE SET n = jwtrevoke_attempt.n + excluded.n RETURNING n`), k, delta, exp).Scan(&n)
+		})
+	}
+	if err != nil {
+		return 0, fmt.Errorf("count attempt: %w", err)
+	}
+	return n, nil
 }

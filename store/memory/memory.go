@@ -25,6 +25,8 @@ type Store struct {
 	revocations []jwtrevoke.Revocation
 	nextSeq     int64
 	rotations   map[string]jwtrevoke.Rotation // by the old token's jti
+	audit       []jwtrevoke.Revocation        // in the order recorded
+	attempts    map[attemptKey]int64
 	settings    map[string]string
 	closed      bool
 }
@@ -37,6 +39,7 @@ func New() *Store {
 		sessions:    map[string]*jwtrevoke.Session{},
 		settings:    map[string]string{},
 		rotations:   map[string]jwtrevoke.Rotation{},
+		attempts:    map[attemptKey]int64{},
 	}
 }
 
@@ -217,6 +220,9 @@ func (s *Store) record(now time.Time, revs []jwtrevoke.Revocation) []jwtrevoke.R
 		s.nextSeq++
 		r.Seq = s.nextSeq
 		s.revocations = append(s.revocations, r)
+		if !r.AuditUntil.IsZero() {
+			s.audit = append(s.audit, r)
+		}
 		out = append(out, r)
 	}
 	return out
@@ -424,6 +430,21 @@ func (s *Store) FlushExpired(ctx context.Context, now time.Time, batch int) (jwt
 			delete(s.rotations, jti)
 		}
 	}
+	audit := s.audit[:0]
+	for _, r := range s.audit {
+		if r.AuditUntil.After(now) {
+			audit = append(audit, r)
+		} else {
+			res.Audit++
+		}
+	}
+	s.audit = audit
+	for k := range s.attempts {
+		if !k.end.After(now) {
+			res.Attempts++
+			delete(s.attempts, k)
+		}
+	}
 	return res, nil
 }
 
@@ -438,4 +459,40 @@ func (s *Store) Setting(ctx context.Context, key, value string) (string, error) 
 	}
 	s.settings[key] = value
 	return value, nil
+}
+
+// attemptKey is one counter of CountAttempt: a key in one window.
+type attemptKey struct {
+	key        string
+	start, end time.Time
+}
+
+// Audit implements jwtrevoke.Store.
+func (s *Store) Audit(ctx context.Context, userID int64, limit int) ([]jwtrevoke.Revocation, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	defer s.mu.Unlock()
+	var out []jwtrevoke.Revocation
+	for i := len(s.audit) - 1; i >= 0; i-- {
+		if s.audit[i].UserID == userID {
+			out = append(out, s.audit[i])
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// CountAttempt implements jwtrevoke.Store.
+func (s *Store) CountAttempt(ctx context.Context, key string, windowStart time.Time, window time.Duration, delta int64) (int64, error) {
+	if err := s.lock(ctx); err != nil {
+		return 0, fmt.Errorf("count attempt: %w", err)
+	}
+	defer s.mu.Unlock()
+	k := attemptKey{key: key, start: windowStart.UTC(), end: windowStart.Add(window).UTC()}
+	s.attempts[k] += delta
+	return s.attempts[k], nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,7 +21,7 @@ var _ jwtrevoke.Store = (*Store)(nil)
 
 // Store is a MongoDB database with the collections users,
 // outstanding_tokens, blacklisted_tokens, sessions, revocations,
-// rotations, settings and counters.
+// rotations, audit, attempts, settings and counters.
 type Store struct {
 	// Logger receives notices such as a refused TTL index; default slog.Default().
 	Logger *slog.Logger
@@ -29,7 +30,7 @@ type Store struct {
 	db     *mongo.Database
 	ttl    bool
 
-	users, outstanding, blacklisted, sessions, revocations, rotations, settings, counters *mongo.Collection
+	users, outstanding, blacklisted, sessions, revocations, rotations, audit, attempts, settings, counters, claims *mongo.Collection
 }
 
 // Open connects to the database at url (mongodb://host:27017/dbname) and
@@ -53,8 +54,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		users: db.Collection("users"), outstanding: db.Collection("outstanding_tokens"),
 		blacklisted: db.Collection("blacklisted_tokens"), sessions: db.Collection("sessions"),
 		revocations: db.Collection("revocations"), rotations: db.Collection("rotations"),
+		audit: db.Collection("audit"), attempts: db.Collection("attempts"),
 		settings: db.Collection("settings"),
-		counters: db.Collection("counters"),
+		counters: db.Collection("counters"), claims: db.Collection("counter_claims"),
 	}, nil
 }
 
@@ -80,10 +82,11 @@ func (s *Store) Close() error {
 }
 
 // Migrate creates the indexes: unique keys that make writes race-free
-// (a rotation's unique key is its _id, the old token's jti), and TTL
-// indexes on expires_at, so the server drops expired documents by
-// itself. A server that refuses TTL indexes (FerretDB) gets plain ones on
-// expires_at instead; flushexpiredtokens then deletes expired documents.
+// (a rotation's unique key is its _id, the old token's jti), the audit
+// trail's by user and time, and TTL indexes on expires_at (keep_until for
+// the audit trail), so the server drops expired documents by itself. A
+// server that refuses TTL indexes (FerretDB) gets plain ones instead;
+// flushexpiredtokens then deletes expired documents.
 func (s *Store) Migrate(ctx context.Context) error {
 	unique := options.Index().SetUnique(true)
 	for _, ix := range []struct {
@@ -97,6 +100,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 		{s.blacklisted, bson.D{{Key: "jti", Value: 1}}, unique},
 		{s.blacklisted, bson.D{{Key: "token_id", Value: 1}}, nil},
 		{s.sessions, bson.D{{Key: "user_id", Value: 1}}, nil},
+		{s.audit, bson.D{{Key: "user_id", Value: 1}, {Key: "created_at", Value: -1}}, nil},
+		{s.attempts, bson.D{{Key: "w", Value: 1}, {Key: "k", Value: -1}}, nil},
+		{s.claims, bson.D{{Key: "created_at", Value: 1}}, nil},
 	} {
 		m := mongo.IndexModel{Keys: ix.keys}
 		if ix.opts != nil {
@@ -106,9 +112,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return fmt.Errorf("migrate: index on %s: %w", ix.c.Name(), err)
 		}
 	}
-	expiry := bson.D{{Key: "expires_at", Value: 1}}
 	s.ttl = true
-	for _, c := range []*mongo.Collection{s.outstanding, s.blacklisted, s.sessions, s.revocations, s.rotations} {
+	for _, c := range []*mongo.Collection{s.outstanding, s.blacklisted, s.sessions, s.revocations, s.rotations, s.attempts, s.audit} {
+		expiry := bson.D{{Key: "expires_at", Value: 1}}
+		if c == s.audit {
+			expiry = bson.D{{Key: "keep_until", Value: 1}}
+		}
 		if s.ttl {
 			_, err := c.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: expiry, Options: options.Index().SetExpireAfterSeconds(0)})
 			if err == nil {
@@ -130,26 +139,59 @@ func (s *Store) SelfExpiring() bool { return s.ttl }
 
 func isDup(err error) bool { return mongo.IsDuplicateKeyError(err) }
 
-// next allocates n consecutive numbers from the named counter and returns
-// the first.
-func (s *Store) next(ctx context.Context, name string, n int64) (int64, error) {
-	var doc struct {
+// claimDoc is one number taken from a counter: its unique _id
+// ("name/number") is what makes the number this caller's.
+type claimDoc struct {
+	ID        string    `bson:"_id"`
+	Name      string    `bson:"name"`
+	CreatedAt time.Time `bson:"created_at"`
+}
+
+// next allocates n numbers from the named counter, each unique among all
+// callers of every instance, and returns them in increasing order (not
+// necessarily consecutive). A number is taken by inserting its claim
+// document: a unique _id is the one write that is atomic on every
+// MongoDB-wire server, FerretDB included, whose $inc is a read-modify-write
+// that loses concurrent increments (it handed out duplicate sequence
+// numbers, so concurrent revocations overwrote one another). The counter
+// document only hints where to start; it may lag behind.
+func (s *Store) next(ctx context.Context, name string, n int64) ([]int64, error) {
+	var hint struct {
 		Seq int64 `bson:"seq"`
 	}
-	upsert := func() error {
-		return s.counters.FindOneAndUpdate(ctx, bson.M{"_id": name}, bson.M{"$inc": bson.M{"seq": n}},
-			options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&doc)
+	err := s.counters.FindOne(ctx, bson.M{"_id": name}).Decode(&hint)
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, fmt.Errorf("counter %s: %w", name, err)
 	}
-	err := upsert()
-	for i := 0; i < 5 && isDup(err); i++ {
-		// Concurrent upserts of a new counter: one inserted it, retry.
-		err = upsert()
+	out := make([]int64, 0, n)
+	candidate := hint.Seq + 1
+	now := time.Now().UTC()
+	for tries := 0; int64(len(out)) < n; tries++ {
+		if tries > 10_000 {
+			return nil, fmt.Errorf("counter %s: no free number after %d tries", name, tries)
+		}
+		_, err := s.claims.InsertOne(ctx, claimDoc{ID: name + "/" + strconv.FormatInt(candidate, 10), Name: name, CreatedAt: now})
+		switch {
+		case err == nil:
+			out = append(out, candidate)
+		case !isDup(err):
+			return nil, fmt.Errorf("counter %s: %w", name, err)
+		}
+		candidate++
 	}
-	if err != nil {
-		return 0, fmt.Errorf("counter %s: %w", name, err)
+	// Move the hint on (best effort: a lost update only costs a later
+	// caller a few duplicate-key retries).
+	if _, err := s.counters.UpdateOne(ctx, bson.M{"_id": name}, bson.M{"$max": bson.M{"seq": out[len(out)-1]}},
+		options.UpdateOne().SetUpsert(true)); err != nil && !isDup(err) {
+		return nil, fmt.Errorf("counter %s: %w", name, err)
 	}
-	return doc.Seq - n + 1, nil
+	return out, nil
 }
+
+// claimRetention is how long claim documents are kept. A caller starts
+// from the hint it read moments before, so a number claimed longer ago
+// than any operation can last is never tried again and its claim can go.
+const claimRetention = time.Hour
 
 type userDoc struct {
 	ID          int64      `bson:"_id"`
@@ -188,10 +230,11 @@ func (s *Store) CreateUser(ctx context.Context, u *jwtrevoke.User) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("create user: %w", err)
 	}
-	id, err := s.next(ctx, "users", 1)
+	ids, err := s.next(ctx, "users", 1)
 	if err != nil {
 		return fmt.Errorf("create user: %w", err)
 	}
+	id := ids[0]
 	d := userDoc{ID: id, Email: u.Email, EmailLower: lower(u.Email), Password: u.PasswordHash, IsActive: u.IsActive,
 		IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser, DateJoined: u.DateJoined.UTC(), LastLogin: u.LastLogin}
 	if _, err := s.users.InsertOne(ctx, d); err != nil {

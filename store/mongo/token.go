@@ -47,6 +47,18 @@ type revDoc struct {
 	ExpiresAt time.Time  `bson:"expires_at"`
 	Reason    string     `bson:"reason"`
 	CreatedAt time.Time  `bson:"created_at"`
+	// Audit is what the revocation's audit entry adds, for a caller-supplied
+	// revocation with AuditUntil set; nil otherwise. It rides along in the
+	// blacklist document (so that a caller completing a blacklisting writes
+	// the audit entry too) but is not stored in the revocation log.
+	Audit *auditInfo `bson:"audit,omitempty"`
+}
+
+// auditInfo is the part of an audit entry that a revocation does not have.
+type auditInfo struct {
+	IP        string    `bson:"ip"`
+	UserAgent string    `bson:"user_agent"`
+	KeepUntil time.Time `bson:"keep_until"`
 }
 
 func (d revDoc) rev() jwtrevoke.Revocation {
@@ -87,10 +99,11 @@ func (s *Store) insertToken(ctx context.Context, t jwtrevoke.OutstandingToken) (
 			t.UserID = nil
 		}
 	}
-	id, err := s.next(ctx, "outstanding_tokens", 1)
+	ids, err := s.next(ctx, "outstanding_tokens", 1)
 	if err != nil {
 		return 0, err
 	}
+	id := ids[0]
 	_, err = s.outstanding.InsertOne(ctx, tokenDoc{ID: id, JTI: t.JTI, UserID: t.UserID, Token: t.Token,
 		CreatedAt: utcPtr(t.CreatedAt), ExpiresAt: t.ExpiresAt.UTC()})
 	if isDup(err) {
@@ -146,12 +159,15 @@ func (s *Store) IsBlacklisted(ctx context.Context, jti string) (bool, error) {
 }
 
 // prepare gives revs their sequence numbers and final expiry (raised to
-// their session's), without writing them.
-func (s *Store) prepare(ctx context.Context, now time.Time, revs []jwtrevoke.Revocation) ([]revDoc, error) {
+// their session's), without writing them. The first callers revocations
+// are the caller's own: those with AuditUntil set get an audit entry when
+// recorded. The rest are revocations the store derived (RevokeUser's per
+// session ones), never audited separately.
+func (s *Store) prepare(ctx context.Context, now time.Time, revs []jwtrevoke.Revocation, callers int) ([]revDoc, error) {
 	if len(revs) == 0 {
 		return nil, nil
 	}
-	first, err := s.next(ctx, "revocations", int64(len(revs)))
+	seqs, err := s.next(ctx, "revocations", int64(len(revs)))
 	if err != nil {
 		return nil, err
 	}
@@ -172,25 +188,40 @@ func (s *Store) prepare(ctx context.Context, now time.Time, revs []jwtrevoke.Rev
 		if r.CreatedAt.IsZero() {
 			r.CreatedAt = now
 		}
-		d := revDoc{Seq: first + int64(i), SessionID: r.SessionID, JTI: r.JTI, UserID: r.UserID,
+		d := revDoc{Seq: seqs[i], SessionID: r.SessionID, JTI: r.JTI, UserID: r.UserID,
 			ExpiresAt: r.ExpiresAt.UTC(), Reason: r.Reason, CreatedAt: r.CreatedAt.UTC()}
 		if !r.NotBefore.IsZero() {
 			nb := r.NotBefore.UTC()
 			d.NotBefore = &nb
+		}
+		if i < callers && !r.AuditUntil.IsZero() {
+			d.Audit = &auditInfo{IP: r.IP, UserAgent: r.UserAgent, KeepUntil: r.AuditUntil.UTC()}
 		}
 		out[i] = d
 	}
 	return out, nil
 }
 
-// record writes prepared revocations (idempotently: their ids are fixed)
-// and marks their sessions revoked.
+// record writes prepared revocations (idempotently: their ids are fixed),
+// each followed by its audit entry if it has one, and marks their sessions
+// revoked. Without transactions the revocation goes first: a crash in
+// between may lose an audit entry, never a revocation.
 func (s *Store) record(ctx context.Context, now time.Time, docs []revDoc) error {
 	for _, d := range docs {
+		audit := d.Audit
+		d.Audit = nil
 		// A duplicate means a concurrent caller finishing the same
 		// blacklisting wrote this very document first.
 		if _, err := s.revocations.ReplaceOne(ctx, bson.M{"_id": d.Seq}, d, options.Replace().SetUpsert(true)); err != nil && !isDup(err) {
 			return err
+		}
+		if audit != nil {
+			a := auditDoc{Seq: d.Seq, UserID: d.UserID, SessionID: d.SessionID, JTI: d.JTI, NotBefore: d.NotBefore,
+				ExpiresAt: d.ExpiresAt, Reason: d.Reason, IP: audit.IP, UserAgent: audit.UserAgent,
+				CreatedAt: d.CreatedAt, KeepUntil: audit.KeepUntil}
+			if _, err := s.audit.ReplaceOne(ctx, bson.M{"_id": a.Seq}, a, options.Replace().SetUpsert(true)); err != nil && !isDup(err) {
+				return err
+			}
 		}
 		if d.SessionID != "" {
 			if _, err := s.sessions.UpdateOne(ctx, bson.M{"_id": d.SessionID, "revoked_at": nil},
@@ -262,7 +293,7 @@ func (s *Store) Blacklist(ctx context.Context, t jwtrevoke.OutstandingToken, rs 
 		}
 		return nil, fmt.Errorf("blacklist token: %w", err)
 	}
-	docs, err := s.prepare(ctx, now, rs)
+	docs, err := s.prepare(ctx, now, rs, len(rs))
 	if err != nil {
 		return nil, fmt.Errorf("blacklist token: %w", err)
 	}
@@ -434,7 +465,7 @@ func (s *Store) RevokeSession(ctx context.Context, rev jwtrevoke.Revocation) ([]
 		return nil, fmt.Errorf("revoke session: %w", err)
 	}
 	now := time.Now()
-	docs, err := s.prepare(ctx, now, []jwtrevoke.Revocation{rev})
+	docs, err := s.prepare(ctx, now, []jwtrevoke.Revocation{rev}, 1)
 	if err != nil {
 		return nil, fmt.Errorf("revoke session: %w", err)
 	}
@@ -479,7 +510,7 @@ func (s *Store) RevokeUser(ctx context.Context, rev jwtrevoke.Revocation) ([]jwt
 	for _, sd := range sess {
 		all = append(all, jwtrevoke.Revocation{SessionID: sd.ID, UserID: rev.UserID, ExpiresAt: sd.ExpiresAt, Reason: rev.Reason, CreatedAt: rev.CreatedAt})
 	}
-	docs, err := s.prepare(ctx, now, all)
+	docs, err := s.prepare(ctx, now, all, 1) // the derived session revocations are not audited
 	if err != nil {
 		return nil, fmt.Errorf("revoke user: %w", err)
 	}
@@ -557,6 +588,10 @@ func (s *Store) FlushExpired(ctx context.Context, now time.Time, batch int) (jwt
 	if batch < 1 {
 		batch = 1000
 	}
+	// Old counter claims, by the real clock (see claimRetention).
+	if _, err := s.claims.DeleteMany(ctx, bson.M{"created_at": bson.M{"$lt": time.Now().Add(-claimRetention)}}); err != nil {
+		return res, fmt.Errorf("flush counter claims: %w", err)
+	}
 	expired := bson.M{"expires_at": bson.M{"$lte": now}}
 	for {
 		ids, err := s.ids(ctx, s.outstanding, expired, batch)
@@ -581,11 +616,17 @@ func (s *Store) FlushExpired(ctx context.Context, now time.Time, batch int) (jwt
 		}
 	}
 	for _, c := range []struct {
-		coll  *mongo.Collection
-		count *int64
-	}{{s.sessions, &res.Sessions}, {s.revocations, &res.Revocations}, {s.rotations, &res.Rotations}} {
+		coll   *mongo.Collection
+		filter bson.M
+		count  *int64
+	}{
+		{s.sessions, expired, &res.Sessions},
+		{s.revocations, expired, &res.Revocations},
+		{s.rotations, expired, &res.Rotations},
+		{s.audit, bson.M{"keep_until": bson.M{"$lte": now}}, &res.Audit},
+	} {
 		for {
-			ids, err := s.ids(ctx, c.coll, expired, batch)
+			ids, err := s.ids(ctx, c.coll, c.filter, batch)
 			if err != nil {
 				return res, fmt.Errorf("flush expired %s: %w", c.coll.Name(), err)
 			}
@@ -601,6 +642,11 @@ func (s *Store) FlushExpired(ctx context.Context, now time.Time, batch int) (jwt
 				break
 			}
 		}
+	}
+	n, err := s.flushAttempts(ctx, now, batch)
+	res.Attempts += n
+	if err != nil {
+		return res, fmt.Errorf("flush expired attempts: %w", err)
 	}
 	return res, nil
 }

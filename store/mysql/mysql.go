@@ -40,6 +40,7 @@ var dialect = &sqlstore.Dialect{
 	IsUnique:    func(err error) bool { return errNumber(err) == 1062 },
 	// ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT
 	IsRetryable: func(err error) bool { n := errNumber(err); return n == 1213 || n == 1205 },
+	Counter:     sqlstore.DuplicateKeyThenSelect,
 }
 
 // Store is a MySQL or MariaDB database.

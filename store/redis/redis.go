@@ -400,7 +400,10 @@ func (s *Store) FlushExpired(ctx context.Context, now time.Time, batch int) (jwt
 	for _, f := range []struct {
 		script *goredis.Script
 		count  *int64
-	}{{flushSessionsScript, &res.Sessions}, {flushRevocationsScript, &res.Revocations}, {flushRotationsScript, &res.Rotations}} {
+	}{
+		{flushSessionsScript, &res.Sessions}, {flushRevocationsScript, &res.Revocations}, {flushRotationsScript, &res.Rotations},
+		{flushAuditScript, &res.Audit}, {flushAttemptsScript, &res.Attempts},
+	} {
 		for {
 			n, err := f.script.Run(ctx, s.c, []string{s.prefix}, ms(now), batch).Int64()
 			if err != nil {
@@ -413,6 +416,38 @@ func (s *Store) FlushExpired(ctx context.Context, now time.Time, batch int) (jwt
 		}
 	}
 	return res, nil
+}
+
+// Audit implements jwtrevoke.TokenStore: the user's audit entries, kept in
+// the sorted set audit:<user> by time, newest first.
+func (s *Store) Audit(ctx context.Context, userID int64, limit int) ([]jwtrevoke.Revocation, error) {
+	stop := int64(-1)
+	if limit > 0 {
+		stop = int64(limit) - 1
+	}
+	members, err := s.c.ZRevRange(ctx, s.prefix+"audit:"+strconv.FormatInt(userID, 10), 0, stop).Result()
+	if err != nil {
+		return nil, fmt.Errorf("audit trail of user %d: %w", userID, err)
+	}
+	out := make([]jwtrevoke.Revocation, 0, len(members))
+	for _, m := range members {
+		r, err := decodeAuditEntry(m)
+		if err != nil {
+			return nil, fmt.Errorf("audit trail of user %d: %w", userID, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// CountAttempt implements jwtrevoke.TokenStore with one script: INCRBY on
+// att:<key>:<windowStart ms>, which expires at the end of the window.
+func (s *Store) CountAttempt(ctx context.Context, key string, windowStart time.Time, window time.Duration, delta int64) (int64, error) {
+	n, err := countAttemptScript.Run(ctx, s.c, []string{s.prefix}, key, ms(windowStart), ms(windowStart.Add(window)), delta).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("count attempt %q: %w", key, err)
+	}
+	return n, nil
 }
 
 // Setting implements jwtrevoke.TokenStore.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jwtrevoke/jwtrevoke"
@@ -20,6 +21,46 @@ type revJSON struct {
 	ExpiresAt string `json:"expires_at"`
 	Reason    string `json:"reason"`
 	CreatedAt string `json:"created_at"`
+	// Audit asks the script to add the revocation to the user's audit
+	// trail (AuditUntil set); the script strips it before storing and
+	// publishing the revocation.
+	Audit *auditJSON `json:"audit,omitempty"`
+}
+
+// auditJSON is what an audit entry adds to its revocation.
+type auditJSON struct {
+	IP        string `json:"ip"`
+	UserAgent string `json:"user_agent"`
+	KeepUntil string `json:"keep_until"`
+}
+
+// auditEntryJSON is an audit entry as stored in audit:<user> (after the
+// zero-padded seq and "|"), times as in revJSON.
+type auditEntryJSON struct {
+	revJSON
+	IP        string `json:"ip"`
+	UserAgent string `json:"user_agent"`
+	KeepUntil string `json:"keep_until"`
+}
+
+func decodeAuditEntry(member string) (jwtrevoke.Revocation, error) {
+	_, js, ok := strings.Cut(member, "|")
+	if !ok {
+		return jwtrevoke.Revocation{}, fmt.Errorf("decode audit entry %q", member)
+	}
+	var j auditEntryJSON
+	if err := json.Unmarshal([]byte(js), &j); err != nil {
+		return jwtrevoke.Revocation{}, fmt.Errorf("decode audit entry: %w", err)
+	}
+	r, err := j.rev()
+	if err != nil {
+		return r, fmt.Errorf("decode audit entry: %w", err)
+	}
+	r.IP, r.UserAgent = j.IP, j.UserAgent
+	if r.AuditUntil, err = fromMS(j.KeepUntil); err != nil {
+		return r, fmt.Errorf("decode audit entry: %w", err)
+	}
+	return r, nil
 }
 
 func encodeRev(r jwtrevoke.Revocation, now time.Time) revJSON {
@@ -31,6 +72,9 @@ func encodeRev(r jwtrevoke.Revocation, now time.Time) revJSON {
 	if !r.NotBefore.IsZero() {
 		j.NotBefore = ms(r.NotBefore)
 	}
+	if !r.AuditUntil.IsZero() {
+		j.Audit = &auditJSON{IP: r.IP, UserAgent: r.UserAgent, KeepUntil: ms(r.AuditUntil)}
+	}
 	return j
 }
 
@@ -40,6 +84,10 @@ func DecodeRevocation(b []byte) (jwtrevoke.Revocation, error) {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return jwtrevoke.Revocation{}, fmt.Errorf("decode revocation: %w", err)
 	}
+	return j.rev()
+}
+
+func (j revJSON) rev() (jwtrevoke.Revocation, error) {
 	r := jwtrevoke.Revocation{SessionID: j.SessionID, JTI: j.JTI, Reason: j.Reason}
 	var err error
 	if r.Seq, err = strconv.ParseInt(j.Seq, 10, 64); err != nil {

@@ -34,10 +34,31 @@ local function blacklist(jti, user, token, created, expires, now)
   redis.call('ZADD', P .. 'btoks', id, jti)
   return true
 end
+-- audit adds the audit entry of the recorded revocation r (a = its
+-- audit fields): a member of the user's sorted set audit:<user>, scored
+-- by created_at, whose key lives until the latest keep_until of its
+-- entries, and of the index audit:exp, scored by keep_until. The member
+-- starts with the zero-padded seq, so that entries are distinct and equal
+-- times list newest first.
+local function audit(r, a)
+  local k = P .. 'audit:' .. r.user_id
+  local member = string.format('%020d', n(r.seq)) .. '|' .. cjson.encode({seq = r.seq, user_id = r.user_id,
+    session_id = r.session_id, jti = r.jti, not_before = r.not_before, expires_at = r.expires_at,
+    reason = r.reason, created_at = r.created_at, ip = a.ip, user_agent = a.user_agent, keep_until = a.keep_until})
+  redis.call('ZADD', k, r.created_at, member)
+  local cur = redis.call('PEXPIRETIME', k)
+  if cur == -1 or n(a.keep_until) > cur then redis.call('PEXPIREAT', k, a.keep_until) end
+  redis.call('ZADD', P .. 'audit:exp', a.keep_until, r.user_id .. ':' .. member)
+end
 -- record writes one revocation (fields as in revocation.go), raising a
 -- session revocation's expiry to the session's and marking it revoked,
--- and publishes it. Returns the stored JSON.
-local function record(r, now)
+-- and publishes it. With audited (a revocation the caller gave, not one
+-- derived here) and r.audit set, it adds its audit entry too; r.audit is
+-- neither stored with the revocation nor published. Returns the stored
+-- JSON.
+local function record(r, now, audited)
+  local a = r.audit
+  r.audit = nil
   if r.session_id ~= '' then
     local sk = P .. 'sess:' .. r.session_id
     local se = redis.call('HGET', sk, 'expires_at')
@@ -54,6 +75,7 @@ local function record(r, now)
   redis.call('ZADD', P .. 'revs', seq, seq)
   redis.call('ZADD', P .. 'revs:exp', r.expires_at, seq)
   redis.call('PUBLISH', P .. 'revocations', js)
+  if audited and type(a) == 'table' then audit(r, a) end
   return js
 end
 `
@@ -79,7 +101,7 @@ if not blacklist(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]) then
   return redis.error_reply('BLACKLISTED')
 end
 local out = {}
-for _, r in ipairs(cjson.decode(ARGV[7])) do table.insert(out, record(r, ARGV[6])) end
+for _, r in ipairs(cjson.decode(ARGV[7])) do table.insert(out, record(r, ARGV[6], true)) end
 return out
 `)
 
@@ -113,7 +135,7 @@ return {'OK', ARGV[15]}
 // revokeSessionScript: ARGV now revJSON. Records the session revocation
 // (marking the session revoked); returns its JSON.
 var revokeSessionScript = goredis.NewScript(luaLib + `
-return record(cjson.decode(ARGV[2]), ARGV[1])
+return record(cjson.decode(ARGV[2]), ARGV[1], true)
 `)
 
 // revokeUserScript: ARGV user now revJSON. Blacklists the user's live
@@ -129,13 +151,13 @@ for _, jti in ipairs(redis.call('ZRANGE', P .. 'utoks:' .. user, 0, -1)) do
   end
 end
 local rev = cjson.decode(ARGV[3])
-local out = {record(rev, now)}
+local out = {record(rev, now, true)}
 for _, sid in ipairs(redis.call('ZRANGE', P .. 'usess:' .. user, 0, -1)) do
   local sk = P .. 'sess:' .. sid
   local exp = redis.call('HGET', sk, 'expires_at')
   if exp and n(exp) > n(now) and redis.call('HEXISTS', sk, 'revoked_at') == 0 then
     table.insert(out, record({session_id = sid, jti = '', user_id = rev.user_id, not_before = '',
-      expires_at = now, reason = rev.reason, created_at = rev.created_at}, now))
+      expires_at = now, reason = rev.reason, created_at = rev.created_at}, now, false))
   end
 end
 return out
@@ -189,4 +211,40 @@ for _, jti in ipairs(jtis) do
   redis.call('DEL', P .. 'rot:' .. jti)
 end
 return #jtis
+`)
+
+// flushAuditScript: ARGV now batch. Removes up to batch audit entries
+// whose keep_until has come (Redis drops a user's whole audit key at its
+// latest keep_until by itself).
+var flushAuditScript = goredis.NewScript(luaLib + `
+local members = redis.call('ZRANGEBYSCORE', P .. 'audit:exp', '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, m in ipairs(members) do
+  local user, entry = string.match(m, '^([^:]*):(.*)$')
+  redis.call('ZREM', P .. 'audit:' .. user, entry)
+  redis.call('ZREM', P .. 'audit:exp', m)
+end
+return #members
+`)
+
+// countAttemptScript: ARGV key windowStart windowEnd delta. Adds delta to
+// the window's counter att:<key>:<windowStart>, which expires at the end
+// of the window, and returns the new value.
+var countAttemptScript = goredis.NewScript(luaLib + `
+local member = ARGV[1] .. ':' .. ARGV[2]
+local k = P .. 'att:' .. member
+local v = redis.call('INCRBY', k, ARGV[4])
+redis.call('PEXPIREAT', k, ARGV[3])
+redis.call('ZADD', P .. 'att:exp', ARGV[3], member)
+return v
+`)
+
+// flushAttemptsScript: ARGV now batch. Deletes up to batch counters of
+// windows that ended (Redis expires most of them by itself).
+var flushAttemptsScript = goredis.NewScript(luaLib + `
+local members = redis.call('ZRANGEBYSCORE', P .. 'att:exp', '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, m in ipairs(members) do
+  redis.call('DEL', P .. 'att:' .. m)
+  redis.call('ZREM', P .. 'att:exp', m)
+end
+return #members
 `)

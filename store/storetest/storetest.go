@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -43,6 +44,9 @@ func RunWith(t *testing.T, open func(t *testing.T) jwtrevoke.Store, opts Options
 		{"Rotate", testRotate},
 		{"RotateConcurrent", testRotateConcurrent},
 		{"RevokeSession", testRevokeSession},
+		{"RevocationsConcurrent", testRevocationsConcurrent},
+		{"Audit", testAudit},
+		{"CountAttempt", testCountAttempt},
 		{"RevokeUser", testRevokeUser},
 		{"Revocations", testRevocations},
 		{"OutstandingTokensQuery", testOutstandingQuery},
@@ -798,5 +802,198 @@ func testClosed(t *testing.T, st jwtrevoke.Store) {
 	}
 	if _, err := st.Blacklist(ctx, tok); err == nil {
 		t.Fatal("Blacklist on a closed store succeeded")
+	}
+	if n, err := st.CountAttempt(ctx, "k", now.Truncate(time.Minute), time.Minute, 1); err == nil {
+		t.Fatalf("CountAttempt on a closed store = %d, nil; want an error", n)
+	}
+	if _, err := st.Audit(ctx, u.ID, 0); err == nil {
+		t.Fatal("Audit on a closed store succeeded")
+	}
+}
+
+func testAudit(t *testing.T, st jwtrevoke.Store) {
+	ctx := t.Context()
+	u := MustUser(t, st, "a@example.com")
+	other := MustUser(t, st, "b@example.com")
+	now := time.Now().UTC().Truncate(time.Second)
+	keep := now.Add(90 * 24 * time.Hour)
+	tok1, s1 := MustSession(t, st, u.ID, now, time.Hour)
+	_, s2 := MustSession(t, st, u.ID, now, time.Hour)
+	MustSession(t, st, u.ID, now, time.Hour) // a third, revoked by RevokeUser only
+	otherTok, otherSess := MustSession(t, st, other.ID, now, time.Hour)
+	if _, err := st.Blacklist(ctx, tok1, jwtrevoke.Revocation{SessionID: s1.ID, UserID: u.ID, ExpiresAt: now.Add(time.Hour),
+		Reason: "logout", CreatedAt: now.Add(-2 * time.Second), IP: "192.0.2.1", UserAgent: "ua/1", AuditUntil: keep}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RevokeSession(ctx, jwtrevoke.Revocation{SessionID: s2.ID, UserID: u.ID, ExpiresAt: now.Add(time.Hour),
+		Reason: "session_ended", CreatedAt: now.Add(-time.Second), IP: "2001:db8::2", UserAgent: "ua/2", AuditUntil: keep}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RevokeUser(ctx, jwtrevoke.Revocation{UserID: u.ID, NotBefore: now, ExpiresAt: now.Add(2 * time.Hour),
+		Reason: "password_change", CreatedAt: now, IP: "192.0.2.3", UserAgent: "ua/3", AuditUntil: keep}); err != nil {
+		t.Fatal(err)
+	}
+	// Not audited: no AuditUntil.
+	if _, err := st.Blacklist(ctx, otherTok, jwtrevoke.Revocation{SessionID: otherSess.ID, UserID: other.ID, ExpiresAt: now.Add(time.Hour),
+		Reason: "blacklist", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Audit(ctx, u.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("Audit = %+v, want 3 entries (RevokeUser's derived session revocations are not audited)", got)
+	}
+	want := []struct{ reason, sid, ip, ua string }{
+		{"password_change", "", "192.0.2.3", "ua/3"},
+		{"session_ended", s2.ID, "2001:db8::2", "ua/2"},
+		{"logout", s1.ID, "192.0.2.1", "ua/1"},
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.Reason != w.reason || g.SessionID != w.sid || g.IP != w.ip || g.UserAgent != w.ua || g.UserID != u.ID ||
+			!sameTime(g.CreatedAt, now.Add(-time.Duration(i)*time.Second)) {
+			t.Fatalf("Audit[%d] = %+v, want reason %s, session %q, ip %s, user agent %s, newest first", i, g, w.reason, w.sid, w.ip, w.ua)
+		}
+	}
+	if g, err := st.Audit(ctx, u.ID, 2); err != nil || len(g) != 2 || g[0].Reason != "password_change" {
+		t.Fatalf("Audit(limit 2) = %+v, %v", g, err)
+	}
+	if g, err := st.Audit(ctx, other.ID, 0); err != nil || len(g) != 0 {
+		t.Fatalf("Audit of a user with no audited revocation = %+v, %v; want none", g, err)
+	}
+	// The audit trail outlives the revocations, until AuditUntil.
+	if _, err := st.FlushExpired(ctx, now.Add(24*time.Hour), 2); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := st.Audit(ctx, u.ID, 0); err != nil || len(g) != 3 {
+		t.Fatalf("Audit after the revocations expired and were flushed = %d entries, %v; want 3", len(g), err)
+	}
+	res, err := st.FlushExpired(ctx, keep, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if (!selfExpiring && res.Audit != 3) || res.Audit > 3 {
+		t.Fatalf("FlushExpired at AuditUntil: Audit = %d, want 3", res.Audit)
+	}
+	if g, err := st.Audit(ctx, u.ID, 0); err != nil || len(g) != 0 {
+		t.Fatalf("Audit after AuditUntil and a flush = %+v, %v; want none", g, err)
+	}
+}
+
+func testCountAttempt(t *testing.T, st jwtrevoke.Store) {
+	ctx := t.Context()
+	const w = time.Minute
+	start := time.Now().UTC().Truncate(w)
+	count := func(key string, at time.Time, delta int64) int64 {
+		t.Helper()
+		n, err := st.CountAttempt(ctx, key, at, w, delta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for i, c := range []struct {
+		key   string
+		at    time.Time
+		delta int64
+		want  int64
+	}{
+		{"ip:192.0.2.1", start, 1, 1},
+		{"ip:192.0.2.1", start, 1, 2},
+		{"ip:192.0.2.1", start, -1, 1},
+		{"ip:192.0.2.1", start, 1, 2},
+		{"account:a@example.com", start, 1, 1}, // keys are apart
+		{"ip:192.0.2.1", start.Add(w), 1, 1},   // and so are windows
+	} {
+		if got := count(c.key, c.at, c.delta); got != c.want {
+			t.Fatalf("step %d: CountAttempt(%s, %v, %+d) = %d, want %d", i, c.key, c.at, c.delta, got, c.want)
+		}
+	}
+	// Concurrent attempts all count, each seeing a distinct value.
+	const n = 50
+	seen := make([]int64, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := st.CountAttempt(ctx, "account:busy@example.com", start, w, 1)
+			if err != nil {
+				t.Error(err)
+			}
+			seen[i] = v
+		}()
+	}
+	wg.Wait()
+	slices.Sort(seen)
+	for i, v := range seen {
+		if v != int64(i+1) {
+			t.Fatalf("concurrent CountAttempt values %v, want 1..%d each once", seen, n)
+		}
+	}
+	// At the end of the first window its counters are flushed; the next
+	// window's stays.
+	res, err := st.FlushExpired(ctx, start.Add(w), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if (!selfExpiring && res.Attempts != 3) || res.Attempts > 3 {
+		t.Fatalf("FlushExpired: Attempts = %d, want 3 (the first window's counters)", res.Attempts)
+	}
+	if got := count("ip:192.0.2.1", start.Add(w), 1); got != 2 {
+		t.Fatalf("the second window's counter after the flush = %d, want 2", got)
+	}
+}
+
+// testRevocationsConcurrent: revocations recorded at once by many callers
+// (instances) all survive, each with its own Seq.
+func testRevocationsConcurrent(t *testing.T, st jwtrevoke.Store) {
+	ctx := t.Context()
+	u := MustUser(t, st, "a@example.com")
+	now := time.Now().UTC()
+	const n = 30
+	sessions := make([]jwtrevoke.Session, n)
+	for i := range sessions {
+		_, sessions[i] = MustSession(t, st, u.ID, now, time.Hour)
+	}
+	seqs := make([]int64, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := st.RevokeSession(ctx, jwtrevoke.Revocation{SessionID: sessions[i].ID, UserID: u.ID,
+				ExpiresAt: now.Add(time.Hour), Reason: "r", CreatedAt: now})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			seqs[i] = got[0].Seq
+		}()
+	}
+	wg.Wait()
+	all, err := st.Revocations(ctx, 0, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != n {
+		t.Fatalf("%d revocations stored after %d concurrent RevokeSession calls, want all %d", len(all), n, n)
+	}
+	got := map[string]bool{}
+	for _, r := range all {
+		got[r.SessionID] = true
+	}
+	for _, s := range sessions {
+		if !got[s.ID] {
+			t.Fatalf("the revocation of session %s was lost", s.ID)
+		}
+	}
+	slices.Sort(seqs)
+	for i := 1; i < n; i++ {
+		if seqs[i] == seqs[i-1] {
+			t.Fatalf("two revocations got Seq %d", seqs[i])
+		}
 	}
 }

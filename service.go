@@ -65,6 +65,7 @@ type Service struct {
 	codec      atomic.Pointer[codec] // swapped whole by SetKeys (verify-only services)
 	verifyOnly bool
 	deny       *denylist.Set
+	users      *userCache
 
 	sync syncState
 	kick chan struct{} // asks Maintain for a Sync now
@@ -93,6 +94,7 @@ func New(ctx context.Context, store Store, settings Settings, opts Options) (*Se
 		now:      opts.Now,
 		log:      opts.Logger,
 		deny:     denylist.New(),
+		users:    newUserCache(settings.UserCacheTTL),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -195,6 +197,7 @@ func (s *Service) apply(revs []Revocation) {
 			s.deny.AddToken(r.JTI, exp)
 		case !r.NotBefore.IsZero():
 			s.deny.AddUser(r.UserID, r.NotBefore.UnixMilli(), exp)
+			s.users.drop(r.UserID) // deactivated, new password, ...: load it again
 		}
 	}
 }
@@ -390,15 +393,30 @@ func (s *Service) throttleLogin(ctx context.Context, ip, accountKey string) erro
 
 // checkUser loads the user a token names and refuses missing or inactive ones.
 func (s *Service) checkUser(ctx context.Context, c *Claims) (*User, error) {
+	return s.loadUser(ctx, c, false)
+}
+
+// loadUser is checkUser, from the user cache (USER_CACHE_TTL) when cached
+// is set: the request path of Authenticate asks the store nothing for a
+// user it saw recently.
+func (s *Service) loadUser(ctx context.Context, c *Claims, cached bool) (*User, error) {
 	if !c.HasUser {
 		return nil, ErrTokenNoUser
 	}
-	u, err := s.store.UserByID(ctx, c.UserID)
-	if errors.Is(err, ErrNotFound) {
-		return nil, ErrUserNotFound
+	var u *User
+	if cached {
+		u, cached = s.users.get(c.UserID, s.now())
 	}
-	if err != nil {
-		return nil, fmt.Errorf("load user: %w", err)
+	if !cached {
+		var err error
+		u, err = s.store.UserByID(ctx, c.UserID)
+		if errors.Is(err, ErrNotFound) {
+			return nil, ErrUserNotFound
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load user: %w", err)
+		}
+		s.users.put(u, s.now())
 	}
 	if s.settings.CheckUserIsActive && !u.IsActive {
 		return nil, ErrUserInactive
@@ -551,7 +569,7 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (*User, *Claims,
 	if err != nil {
 		return nil, nil, err
 	}
-	u, err := s.checkUser(ctx, c)
+	u, err := s.loadUser(ctx, c, true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -741,6 +759,7 @@ func (s *Service) SetActive(ctx context.Context, userID int64, active bool) erro
 		if err := s.store.UpdateUser(ctx, u); err != nil {
 			return fmt.Errorf("set active: %w", err)
 		}
+		s.users.drop(userID)
 	}
 	if active {
 		return nil

@@ -46,6 +46,13 @@ type Settings struct {
 	JTIClaim          string        // JTI_CLAIM, default "jti"
 	UpdateLastLogin   bool          // UPDATE_LAST_LOGIN, default false
 	CheckUserIsActive bool          // CHECK_USER_IS_ACTIVE, default true
+	// UserCacheTTL is how long an instance reuses a user it loaded to
+	// authenticate a request, so that requests ask the store nothing:
+	// USER_CACHE_TTL, default 5s; 0 loads the user on every request. A
+	// deactivation, password change or logout-all through jwtrevoke drops
+	// the user from every instance's cache at once; a change made in the
+	// database directly is seen within this time.
+	UserCacheTTL time.Duration
 
 	// RevocationFailMode says what an instance does when it cannot load
 	// revocations from the store for longer than RevocationMaxStaleness:
@@ -114,6 +121,7 @@ func DefaultSettings() Settings {
 		TokenTypeClaim:              "token_type",
 		JTIClaim:                    "jti",
 		CheckUserIsActive:           true,
+		UserCacheTTL:                5 * time.Second,
 		RevocationFailMode:          FailClosed,
 		RevocationMaxStaleness:      time.Second,
 		RevocationPollInterval:      100 * time.Millisecond,
@@ -181,6 +189,9 @@ func (s Settings) Validate() error {
 	}
 	if s.LoginRateScope != ScopeCluster && s.LoginRateScope != ScopeInstance {
 		errs = append(errs, fmt.Errorf("LOGIN_RATE_SCOPE %q must be cluster or instance", s.LoginRateScope))
+	}
+	if s.UserCacheTTL < 0 {
+		errs = append(errs, errors.New("USER_CACHE_TTL must not be negative"))
 	}
 	if s.AuditRetention < 0 {
 		errs = append(errs, errors.New("AUDIT_RETENTION must not be negative"))

@@ -66,6 +66,7 @@ func NewVerifier(ctx context.Context, store TokenStore, settings Settings, keys 
 		now:        opts.Now,
 		log:        opts.Logger,
 		deny:       denylist.New(),
+		users:      newUserCache(0),
 		verifyOnly: true,
 		kick:       make(chan struct{}, 1),
 	}

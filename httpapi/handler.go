@@ -136,7 +136,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	}
 	r = h.withClientIP(r)
-	r = r.WithContext(jwtrevoke.WithClientInfo(r.Context(), clientInfo(r)))
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		// Requests that may revoke record where they came from in the
+		// audit trail; reads skip the work.
+		r = r.WithContext(jwtrevoke.WithClientInfo(r.Context(), clientInfo(r)))
+	}
 	w.Header().Set("Allow", rt.allow)
 	if hd, ok := rt.methods[r.Method]; ok {
 		hd.ServeHTTP(w, r)

@@ -190,6 +190,9 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	// The login rate limits are off unless a test turns them on
 	// (withLoginLimits): most tests log in more often than they allow.
 	settings.LoginRatePerIP, settings.LoginRatePerAccount = jwtrevoke.Rate{}, jwtrevoke.Rate{}
+	// Tests change users in the store directly (e.setActive): load them on
+	// every request unless a test turns the cache on.
+	settings.UserCacheTTL = 0
 	for _, f := range cfg.settings {
 		f(&settings)
 	}

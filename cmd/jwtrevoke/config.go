@@ -185,6 +185,8 @@ var settings = []setting{
 		func(h *password.Hasher) any { return &h.Time }),
 	argon2Setting("ARGON2_PARALLELISM", "argon2id parallelism of new password hashes",
 		func(h *password.Hasher) any { return &h.Threads }),
+	durationSetting("USER_CACHE_TTL", "how long a user loaded to authenticate a request is reused (0: load it on every request)",
+		func(s *jwtrevoke.Settings) *time.Duration { return &s.UserCacheTTL }),
 	durationSetting("AUDIT_RETENTION", "how long the audit trail keeps each revocation (who, when, why, from where); 0: no audit trail",
 		func(s *jwtrevoke.Settings) *time.Duration { return &s.AuditRetention }),
 	httpDurationSetting("HTTP_READ_HEADER_TIMEOUT", "serve: time a client has to send its request headers",

@@ -366,14 +366,14 @@ func TestDeactivateAndAuditCommands(t *testing.T) {
 
 func TestFlushExpiredTokensCommand(t *testing.T) {
 	getenv := env("JWTREVOKE_DATABASE", dbURL(t), "JWTREVOKE_SIGNING_KEY", testKey,
-		"JWTREVOKE_ACCESS_TOKEN_LIFETIME", "1s", "JWTREVOKE_REFRESH_TOKEN_LIFETIME", "1s")
+		"JWTREVOKE_ACCESS_TOKEN_LIFETIME", "3s", "JWTREVOKE_REFRESH_TOKEN_LIFETIME", "3s")
 	base := server(t, getenv, "--demo")
 	r1, _ := login(t, base, "test@email.com", "test123456")
 	login(t, base, "test@email.com", "test123456")
 	if st, body := call(t, "POST", base+"/api/token/blacklist/", "", map[string]string{"refresh": r1}); st != 200 {
 		t.Fatalf("blacklist: %d %v", st, body)
 	}
-	time.Sleep(2100 * time.Millisecond)
+	time.Sleep(6100 * time.Millisecond)
 	code, out, errs := run(t, getenv, "", "flushexpiredtokens", "--batch-size", "1")
 	want := "deleted 2 expired outstanding tokens (1 of them blacklisted), 2 sessions, 1 revocations"
 	if code != 0 || !strings.Contains(out, want) {

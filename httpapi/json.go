@@ -57,12 +57,42 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if err != nil {
 		status, body = http.StatusInternalServerError, []byte(`{"detail":"A server error occurred."}`)
 	}
+	writeBody(w, status, body)
+}
+
+var (
+	jsonType    = []string{"application/json"}
+	varyAccept  = []string{"Accept"}
+	contentType = http.CanonicalHeaderKey("Content-Type")
+)
+
+// writeBody writes an encoded JSON body with status and the headers every
+// DRF answer carries (the security headers only if ServeHTTP or
+// RequireUser has not set them already; HSTS, which needs the request, is
+// theirs).
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Vary", "Accept")
-	setSecurityHeaders(h, nil) // HSTS, which needs the request, is set by ServeHTTP and RequireUser
+	h[contentType] = jsonType
+	h["Vary"] = varyAccept
+	if _, set := h["X-Content-Type-Options"]; !set {
+		setSecurityHeaders(h, nil)
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// appendJSONString appends s as a JSON string, without HTML escaping (as
+// marshal), and reports false, appending nothing, for strings it leaves to
+// encoding/json (control characters, quotes, backslashes, non-ASCII).
+func appendJSONString(b []byte, s string) ([]byte, bool) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			return b, false
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"'), true
 }
 
 // detail is the common {"detail": msg} body.

@@ -26,14 +26,27 @@ var securityHeaderValues = [][2]string{
 // subdomains, which the operator may serve otherwise.
 const hsts = "max-age=31536000"
 
+// securityHeaders holds securityHeaderValues as header values, made once:
+// setting them is then a map assignment per header, not a canonicalisation
+// and an allocation (net/http never modifies a header's value slice).
+var securityHeaders = func() [][2]any {
+	out := make([][2]any, len(securityHeaderValues))
+	for i, kv := range securityHeaderValues {
+		out[i] = [2]any{http.CanonicalHeaderKey(kv[0]), []string{kv[1]}}
+	}
+	return out
+}()
+
+var hstsValue = []string{hsts}
+
 // setSecurityHeaders sets the headers of securityHeaderValues on h, and
 // Strict-Transport-Security when r came over TLS (r may be nil).
 func setSecurityHeaders(h http.Header, r *http.Request) {
-	for _, kv := range securityHeaderValues {
-		h.Set(kv[0], kv[1])
+	for _, kv := range securityHeaders {
+		h[kv[0].(string)] = kv[1].([]string)
 	}
 	if r != nil && r.TLS != nil {
-		h.Set("Strict-Transport-Security", hsts)
+		h["Strict-Transport-Security"] = hstsValue
 	}
 }
 

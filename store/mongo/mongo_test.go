@@ -43,3 +43,8 @@ func TestOpenErrors(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkStore(b *testing.B) {
+	storetest.BenchDatabase(b, func(tb testing.TB) string { return testdb.Mongo(tb) },
+		func(ctx context.Context, url string) (storetest.Migrator, error) { return open(ctx, url) })
+}

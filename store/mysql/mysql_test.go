@@ -28,3 +28,8 @@ func TestStore(t *testing.T) {
 		return mysql.Open(ctx, loc)
 	}, storetest.Options{})
 }
+
+func BenchmarkStore(b *testing.B) {
+	storetest.BenchDatabase(b, func(tb testing.TB) string { return testdb.MySQL(tb) },
+		func(ctx context.Context, loc string) (storetest.Migrator, error) { return mysql.Open(ctx, loc) })
+}

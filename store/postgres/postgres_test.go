@@ -64,3 +64,8 @@ func mustOpen(t *testing.T, loc string) *postgres.Store {
 	}
 	return st
 }
+
+func BenchmarkStore(b *testing.B) {
+	storetest.BenchDatabase(b, func(tb testing.TB) string { return testdb.Postgres(tb) },
+		func(ctx context.Context, loc string) (storetest.Migrator, error) { return postgres.Open(ctx, loc) })
+}

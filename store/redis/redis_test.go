@@ -251,3 +251,9 @@ func TestRotationExpires(t *testing.T) {
 		t.Errorf("TTL of %s = %v, want about %v (until the old token expires)", key, ttl, time.Until(exp))
 	}
 }
+
+func BenchmarkStore(b *testing.B) {
+	storetest.BenchDatabase(b, func(tb testing.TB) string {
+		return testdb.Redis(tb) + "|" + filepath.Join(tb.TempDir(), "users.db")
+	}, open)
+}

@@ -73,3 +73,8 @@ func mustOpen(t *testing.T, loc string) *sqlite.Store {
 	}
 	return st
 }
+
+func BenchmarkStore(b *testing.B) {
+	storetest.BenchDatabase(b, func(tb testing.TB) string { return filepath.Join(tb.TempDir(), "bench.db") },
+		func(ctx context.Context, loc string) (storetest.Migrator, error) { return sqlite.Open(ctx, loc) })
+}

@@ -2,7 +2,11 @@ package denylist_test
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jwtrevoke/jwtrevoke/internal/denylist"
@@ -109,5 +113,240 @@ func TestSessionTime(t *testing.T) {
 		if _, ok := denylist.SessionTime(bad); ok {
 			t.Errorf("SessionTime(%q) accepted", bad)
 		}
+	}
+}
+
+func TestKeyEncoding(t *testing.T) {
+	const lower = "018f3a2b4c5d7abc8def0123456789ab"
+	upper := strings.ToUpper(lower)
+	s := denylist.New()
+	s.AddSession(lower, 100)
+	s.AddToken(upper, 100)
+	s.AddSession("simplejwt:42:1700000000", 100)
+	s.AddToken("not-hex-jti", 100)
+	cases := []struct {
+		sid, jti string
+		want     bool
+	}{
+		{lower, "", true},
+		{upper, "", false}, // upper-case hex is another id
+		{"018f3a2b4c5d7abc8def0123456789aB", "", false},
+		{"", upper, true},
+		{"", lower, false},
+		{"", "018f3a2b4c5d7abc8def0123456789aB", false},
+		{lower[:31], "", false},
+		{lower + "0", "", false},
+		{"018f3a2b4c5d7abc8def0123456789ac", "", false},
+		{"simplejwt:42:1700000000", "", true},
+		{"simplejwt:42:1700000001", "", false},
+		{"", "simplejwt:42:1700000000", false}, // sessions and tokens are apart
+		{"not-hex-jti", "", false},
+		{"", "not-hex-jti", true},
+		{upper, lower, false},
+	}
+	for _, c := range cases {
+		if got := s.Revoked(c.sid, c.jti, 1, 1); got != c.want {
+			t.Errorf("Revoked(%q, %q) = %v, want %v", c.sid, c.jti, got, c.want)
+		}
+	}
+	if s.Len() != 4 {
+		t.Errorf("Len() = %d, want 4", s.Len())
+	}
+}
+
+func TestUserKeys(t *testing.T) {
+	s := denylist.New()
+	for _, u := range []int64{0, -1, 1, 1 << 40, -1 << 63, 1<<63 - 1} {
+		s.AddUser(u, 10_000, 100)
+	}
+	for _, u := range []int64{0, -1, 1, 1 << 40, -1 << 63, 1<<63 - 1} {
+		if !s.Revoked("", "", u, 5) || s.Revoked("", "", u, 10) {
+			t.Errorf("user %d: cut-off not applied exactly", u)
+		}
+	}
+	for _, u := range []int64{2, -2, 1<<40 + 1} {
+		if s.Revoked("", "", u, 5) {
+			t.Errorf("user %d revoked", u)
+		}
+	}
+}
+
+// model is the set as plain maps, as it was first written.
+type model struct {
+	sessions, tokens map[string]int64
+	users            map[int64][2]int64 // notBefore, expires
+}
+
+func (m *model) revoked(sid, jti string, user, iat int64) bool {
+	if _, ok := m.sessions[sid]; ok && sid != "" {
+		return true
+	}
+	if _, ok := m.tokens[jti]; ok && jti != "" {
+		return true
+	}
+	if c, ok := m.users[user]; ok {
+		issued, ok := denylist.SessionTime(sid)
+		if !ok || issued > iat*1000+999 {
+			issued = iat * 1000
+		}
+		return issued < c[0]
+	}
+	return false
+}
+
+func (m *model) gc(now int64) int {
+	n := 0
+	for k, e := range m.sessions {
+		if e <= now {
+			delete(m.sessions, k)
+			n++
+		}
+	}
+	for k, e := range m.tokens {
+		if e <= now {
+			delete(m.tokens, k)
+			n++
+		}
+	}
+	for k, c := range m.users {
+		if c[1] <= now {
+			delete(m.users, k)
+			n++
+		}
+	}
+	return n
+}
+
+// TestAgainstModel runs random adds and GCs, enough to grow and rebuild
+// every shard many times, and checks every id ever seen after each step.
+func TestAgainstModel(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	ids := benchIDs(9, 6_000, true)
+	for i := 0; i < len(ids); i += 50 { // some that are not lower-case hex
+		ids[i] = strings.ToUpper(ids[i])
+		ids[i+1] = fmt.Sprintf("simplejwt:%d:%d", i, 1_700_000_000+i)
+	}
+	s := denylist.New()
+	m := &model{map[string]int64{}, map[string]int64{}, map[int64][2]int64{}}
+	now := int64(0)
+	check := func(step int) {
+		t.Helper()
+		if s.Len() != len(m.sessions)+len(m.tokens)+len(m.users) {
+			t.Fatalf("step %d: Len() = %d, want %d", step, s.Len(), len(m.sessions)+len(m.tokens)+len(m.users))
+		}
+		for i, id := range ids {
+			user := int64(i % 300)
+			iat := int64(r.IntN(40))
+			if got, want := s.Revoked(id, "", user, iat), m.revoked(id, "", user, iat); got != want {
+				t.Fatalf("step %d: Revoked(%q, \"\", %d, %d) = %v, want %v", step, id, user, iat, got, want)
+			}
+			if got, want := s.Revoked("", id, user, iat), m.revoked("", id, user, iat); got != want {
+				t.Fatalf("step %d: Revoked(\"\", %q, %d, %d) = %v, want %v", step, id, user, iat, got, want)
+			}
+		}
+	}
+	for step := range 25 {
+		for range 1500 {
+			id := ids[r.IntN(len(ids))]
+			exp := now + int64(r.IntN(100))
+			switch r.IntN(5) {
+			case 0, 1, 2:
+				s.AddSession(id, exp)
+				if old, ok := m.sessions[id]; !ok || exp > old {
+					m.sessions[id] = exp
+				}
+			case 3:
+				s.AddToken(id, exp)
+				if old, ok := m.tokens[id]; !ok || exp > old {
+					m.tokens[id] = exp
+				}
+			case 4:
+				u, nb := int64(r.IntN(300)), int64(r.IntN(40_000))
+				s.AddUser(u, nb, exp)
+				c := m.users[u]
+				m.users[u] = [2]int64{max(c[0], nb), max(c[1], exp)}
+			}
+		}
+		check(step)
+		now += int64(r.IntN(30))
+		if got, want := s.GC(now), m.gc(now); got != want {
+			t.Fatalf("step %d: GC(%d) removed %d, want %d", step, now, got, want)
+		}
+		check(step)
+	}
+	if s.GC(now+1000) == 0 || s.Len() != 0 || s.Revoked(ids[5], ids[5], 1, 0) {
+		t.Fatal("GC after every expiry left entries")
+	}
+}
+
+// TestConcurrentReadWrite checks, under -race, that readers never miss
+// an entry that was added before they looked, while writers add, raise
+// and GC rebuilds the tables under them.
+func TestConcurrentReadWrite(t *testing.T) {
+	const n = 3_000
+	keep := benchIDs(11, n, true)
+	drop := benchIDs(12, n, false)
+	s := denylist.New()
+	var added atomic.Int64 // keep[:added] are revoked
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Add(1)
+	go func() { // writer: long-lived entries, and short-lived ones for GC
+		defer wg.Done()
+		for i := range n {
+			s.AddSession(keep[i], 1_000)
+			s.AddToken(keep[i], 1_000)
+			s.AddUser(int64(i), 5_000, 1_000)
+			s.AddSession(drop[i], int64(i%10))
+			s.AddToken("x"+drop[i], int64(i%10))
+			added.Store(int64(i + 1))
+		}
+	}()
+	wg.Add(1)
+	go func() { // GC: forgets the short-lived ones, over and over
+		defer wg.Done()
+		for now := int64(0); ; now = (now + 1) % 10 {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			s.GC(now)
+		}
+	}()
+	for g := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(g), 1))
+			for {
+				a := added.Load()
+				if a == int64(n) {
+					return
+				}
+				if a == 0 {
+					continue
+				}
+				i := r.Int64N(a)
+				id := keep[i]
+				if !s.Revoked(id, "", -1, 0) || !s.Revoked("", id, -1, 0) || !s.Revoked("", "", i, 4) {
+					t.Errorf("entry %d (%s) missed after it was added", i, id)
+					return
+				}
+				if s.Revoked(drop[i][:31]+"g", "", -1, 0) {
+					t.Errorf("never-added id revoked")
+					return
+				}
+			}
+		}()
+	}
+	for added.Load() < int64(n) {
+		runtime.Gosched()
+	}
+	close(stop)
+	wg.Wait()
+	s.GC(10)
+	if got := s.Len(); got != 3*n {
+		t.Fatalf("Len() = %d after GC of the short-lived entries, want %d", got, 3*n)
 	}
 }

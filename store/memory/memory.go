@@ -319,9 +319,14 @@ func (s *Store) Revocations(ctx context.Context, afterSeq int64, now time.Time) 
 		return nil, fmt.Errorf("list revocations: %w", err)
 	}
 	defer s.mu.Unlock()
-	var out []jwtrevoke.Revocation
-	for _, r := range s.revocations {
-		if r.Seq > afterSeq && r.ExpiresAt.After(now) {
+	// s.revocations is in Seq order (appended as numbered).
+	after := s.revocations[sort.Search(len(s.revocations), func(i int) bool { return s.revocations[i].Seq > afterSeq }):]
+	if len(after) == 0 {
+		return nil, nil
+	}
+	out := make([]jwtrevoke.Revocation, 0, len(after))
+	for _, r := range after {
+		if r.ExpiresAt.After(now) {
 			out = append(out, r)
 		}
 	}

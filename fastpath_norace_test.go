@@ -1,0 +1,5 @@
+//go:build !race
+
+package jwtrevoke
+
+const raceEnabled = false

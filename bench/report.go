@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// fmtDur prints a latency with three significant digits.
+func fmtDur(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "-"
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.0fµs", float64(d)/float64(time.Microsecond))
+	case d < 10*time.Millisecond:
+		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+	case d < time.Second:
+		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	}
+}
+
+// fmtRate prints a rate with thousands separators.
+func fmtRate(v float64) string {
+	if v <= 0 {
+		return "-"
+	}
+	s := strconv.FormatInt(int64(v+0.5), 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func fmtRatio(v float64) string {
+	if v <= 0 {
+		return "-"
+	}
+	switch {
+	case v >= 10:
+		return fmt.Sprintf("%.0f×", v)
+	case v >= 0.1:
+		return fmt.Sprintf("%.2f×", v)
+	default:
+		return fmt.Sprintf("%.2g×", v)
+	}
+}
+
+func (r row) rps() string {
+	if r.Latency {
+		return "-"
+	}
+	return fmtRate(r.RPS)
+}
+
+func (r row) summary() string {
+	s := fmt.Sprintf("%s %s/%s: %s req/s, p50 %s, p99 %s, %d requests, %d errors (%s)",
+		r.Target, r.Store, r.Scenario, r.rps(), fmtDur(r.P50), fmtDur(r.P99), r.Requests, r.Errors, r.Tool)
+	if r.Notes != "" {
+		s += "; " + r.Notes
+	}
+	return s
+}
+
+type report struct {
+	rows              []row
+	failures          []string
+	cfg               config
+	started, finished time.Time
+	gen, wrk, python  string
+	load              string
+}
+
+// loadAvg is /proc/loadavg's 1, 5 and 15 minute averages.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+var header = []string{"target", "store", "scenario", "req/s", "p50", "p99", "vs bare", "vs seed", "requests", "errors", "tool"}
+
+func (r row) cells() []string {
+	return []string{r.Target, r.Store, r.Scenario, r.rps(), fmtDur(r.P50), fmtDur(r.P99),
+		fmtRatio(r.VsBaseline), fmtRatio(r.VsSeed), strconv.Itoa(r.Requests), strconv.Itoa(r.Errors), r.Tool}
+}
+
+func (rep report) table() string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
+	for _, r := range rep.rows {
+		fmt.Fprintln(tw, strings.Join(r.cells(), "\t")+"\t")
+	}
+	tw.Flush()
+	for _, r := range rep.rows {
+		if r.Notes != "" {
+			fmt.Fprintf(&b, "  %s %s/%s: %s\n", r.Target, r.Store, r.Scenario, r.Notes)
+		}
+	}
+	for _, f := range rep.failures {
+		fmt.Fprintf(&b, "FAILED: %s\n", f)
+	}
+	return b.String()
+}
+
+// command is the command line that produced the results.
+func (rep report) command() string {
+	args := make([]string, 0, len(os.Args))
+	for _, a := range os.Args[1:] {
+		if strings.ContainsAny(a, " '\"$\\") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		args = append(args, a)
+	}
+	prog := "go run ./bench"
+	if os.Getenv("JWTREVOKE_BENCH_VIA_RUNSH") == "1" {
+		prog = "bash bench/run.sh"
+	}
+	return strings.TrimSpace(prog + " " + strings.Join(args, " "))
+}
+
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+func cmdOut(name string, args ...string) string {
+	out, _ := exec.Command(name, args...).CombinedOutput()
+	return firstLine(string(out))
+}
+
+func (rep report) markdown() string {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	w("# jwtrevoke benchmark results\n\n")
+	w("Written by `%s` — do not edit by hand; rerun it.\n\n", rep.command())
+	w("## Machine\n\n")
+	w("| | |\n|---|---|\n")
+	w("| date | %s (took %v) |\n", rep.started.UTC().Format("2006-01-02 15:04 MST"), rep.finished.Sub(rep.started).Round(time.Second))
+	w("| `nproc` | %s |\n", cmdOut("nproc"))
+	w("| CPU | %s |\n", cpuModel())
+	w("| load average | %s (other work on the machine shares the CPUs) |\n", rep.load)
+	w("| Go | %s %s/%s (`%s`) |\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, cmdOut("go", "version"))
+	w("| load generator | %s", rep.gen)
+	if rep.wrk != "" {
+		w(" (`%s`)", cmdOut(rep.wrk, "-v"))
+	}
+	w("; %d connections, %v per run |\n", rep.cfg.conns, rep.cfg.duration)
+	if rep.cfg.seed {
+		w("| seed | %s |\n", cmdOut(rep.python, "-c", "import django, gunicorn, rest_framework, rest_framework_simplejwt as s; print('Django', django.__version__, '/ DRF', rest_framework.__version__, '/ SimpleJWT', getattr(s, '__version__', '?'), '/ gunicorn', gunicorn.__version__, '(2 sync workers), PostgreSQL')"))
+	}
+	w("\nEverything runs on the same machine over loopback: the load generator, the\n")
+	w("servers and the databases share the CPUs, so the numbers are comparable with\n")
+	w("each other, not with other machines.\n\n")
+	w("## Results\n\n")
+	w("| %s |\n|%s\n", strings.Join(header, " | "), strings.Repeat("---|", len(header)))
+	for _, r := range rep.rows {
+		w("| %s |\n", strings.Join(r.cells(), " | "))
+	}
+	notes := false
+	for _, r := range rep.rows {
+		if r.Notes != "" {
+			if !notes {
+				w("\nNotes:\n\n")
+				notes = true
+			}
+			w("- %s %s/%s: %s\n", r.Target, r.Store, r.Scenario, r.Notes)
+		}
+	}
+	if len(rep.failures) > 0 {
+		w("\nFailed or skipped:\n\n")
+		for _, f := range rep.failures {
+			w("- %s\n", f)
+		}
+	}
+	w("\n## Scenarios\n\n")
+	w("- **me**: `GET /api/me/` with a valid access token: the token is verified, the revocation check runs (a lookup in memory), the user is resolved. The bare baseline is a plain `net/http` server (`bench/baseline`) answering the same JSON on that route and nothing else; *vs bare* is jwtrevoke's req/s divided by it.\n")
+	w("- **refresh**: `POST /api/token/refresh/` with one refresh token, without rotation.\n")
+	w("- **rotate**: `ROTATE_REFRESH_TOKENS=true`; each of the N clients keeps its own chain (refresh → new refresh), Go generator.\n")
+	w("- **logout**: sessions logged in before the timed phase (not timed, at most `-sessions`), then `POST /api/logout/` of each, Go generator; p50/p99 are the logouts'. The run ends when the sessions are used up or the duration has passed.\n")
+	w("- **propagation**: two instances on one store; log in, log out on A, poll B (`GET /api/me/`) every 200 µs until it answers 401; the latency is from A's 205 to B's 401. A false accept is a 200 from B more than 1 s after the logout.\n")
+	w("- **flush**: `-flush-rows` expired outstanding tokens (a tenth blacklisted) and a tenth as many expired sessions inserted in bulk, then `jwtrevoke flushexpiredtokens` timed while one client logs in and out; *max login/logout stall* is the slowest login and logout during the flush.\n")
+	w("- *vs seed* divides by the seed's req/s on the same scenario (Django + SimpleJWT under gunicorn with 2 sync workers, the interop project `interop/django`, on PostgreSQL). The seed keeps Django's default `CONN_MAX_AGE=0` (a new PostgreSQL connection per request), and gunicorn's sync workers close the HTTP connection after each answer.\n")
+	w("- Bench servers run with `LOGIN_RATE_PER_IP=none`, `LOGIN_RATE_PER_ACCOUNT=none`, `ACCESS_TOKEN_LIFETIME=1h`, a fixed HS256 `SIGNING_KEY`, and a fresh schema, database or key prefix per run; `redis` means users in a SQLite file and `TOKEN_STORE` in Redis.\n")
+	w("\n## Chart\n\n")
+	w("![req/s](chart.png)\n\n")
+	w("`chart.png`: req/s (log scale, gridlines at powers of ten) per scenario; bars in each group, left to right: ")
+	var legend []string
+	for _, s := range chartSeries(rep.rows) {
+		legend = append(legend, fmt.Sprintf("%s (%s)", s.label, s.colorName))
+	}
+	w("%s. The number over each bar is its req/s.\n", strings.Join(legend, ", "))
+	return b.String()
+}

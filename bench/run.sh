@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The benchmark suite: installs wrk and gunicorn from Debian when missing,
+# then runs `go run ./bench "$@"` from the module's directory.
+#   bash bench/run.sh -scenario me,refresh -store sqlite,postgres,redis -seed -duration 10s
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+
+missing=()
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+/usr/bin/python3 -c 'import gunicorn' >/dev/null 2>&1 || missing+=(python3-gunicorn)
+if ((${#missing[@]})); then
+	if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+		echo "bench/run.sh: installing ${missing[*]} from Debian" >&2
+		apt-get update -qq || true
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+	else
+		echo "bench/run.sh: ${missing[*]} missing and apt-get unavailable (not root?): the built-in Go load generator is used; -seed needs gunicorn" >&2
+	fi
+fi
+
+export JWTREVOKE_BENCH_VIA_RUNSH=1
+exec go run ./bench "$@"

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,6 +27,7 @@ func (m *Main) serveCommand() *cobra.Command {
 		addr      string
 		demo      bool
 		noMigrate bool
+		pprofAddr string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -67,6 +70,13 @@ then closes the store.`,
 			mctx, stopMaintain := context.WithCancel(ctx)
 			defer stopMaintain()
 			go svc.Maintain(mctx)
+			if pprofAddr != "" {
+				stop, err := servePprof(pprofAddr, log)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			log.Info("jwtrevoke listening", "url", "http://"+ln.Addr().String(), "database", redactURL(c.Database), "token_store", redactURL(c.TokenStore),
 				"revocations_loaded", svc.RevocationCount())
 			if m.Ready != nil {
@@ -95,6 +105,7 @@ then closes the store.`,
 	f.StringVar(&addr, "addr", "127.0.0.1:8000", "address to listen on")
 	f.BoolVar(&demo, "demo", false, "create the demo user "+demoEmail+" / "+demoPassword+" if missing")
 	f.BoolVar(&noMigrate, "no-migrate", false, "do not migrate the database on start")
+	f.StringVar(&pprofAddr, "pprof", "", "also serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060 (keep it private)")
 	return cmd
 }
 
@@ -104,4 +115,23 @@ func ensureDemoUser(ctx context.Context, svc *jwtrevoke.Service) error {
 		return fmt.Errorf("demo user: %w", err)
 	}
 	return nil
+}
+
+// servePprof serves net/http/pprof's handlers on addr, on a mux of its own
+// (never on the API's), until stop is called.
+func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("pprof: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	log.Info("profiler listening", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	return func() { _ = srv.Close() }, nil
 }

@@ -460,7 +460,7 @@ func (s *Service) Refresh(ctx context.Context, raw string) (TokenPair, error) {
 		if err != nil {
 			return TokenPair{}, err
 		}
-		if _, err := s.checkUser(ctx, c); err != nil {
+		if _, err := s.loadUser(ctx, c, true); err != nil {
 			return TokenPair{}, err
 		}
 		access, err := s.mintAccess(c, s.now())
@@ -479,7 +479,7 @@ func (s *Service) Refresh(ctx context.Context, raw string) (TokenPair, error) {
 	if s.revoked(c) {
 		return TokenPair{}, ErrTokenBlacklisted
 	}
-	if _, err := s.checkUser(ctx, c); err != nil {
+	if _, err := s.loadUser(ctx, c, true); err != nil {
 		return TokenPair{}, err
 	}
 	now := s.now()
@@ -901,7 +901,7 @@ func (s *Service) RefreshSliding(ctx context.Context, raw string) (string, error
 	if !now.Before(time.Unix(refreshExp, 0).Add(s.settings.Leeway)) {
 		return "", ErrTokenRefreshExpired
 	}
-	if _, err := s.checkUser(ctx, c); err != nil {
+	if _, err := s.loadUser(ctx, c, true); err != nil {
 		return "", err
 	}
 	next := *c

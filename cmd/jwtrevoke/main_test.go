@@ -261,17 +261,7 @@ func TestBlacklistAndTokensCommands(t *testing.T) {
 		t.Fatalf("tokens --blacklisted: code %d out:\n%s", code, out)
 	}
 	// The running server learns of the CLI's revocation from the store.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		st, _ := call(t, "GET", base+"/api/me/", access, nil)
-		if st == 401 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("access token still accepted 10 s after `jwtrevoke blacklist`: status %d", st)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitRefused(t, base, access, "`jwtrevoke blacklist`")
 }
 
 // TestTokenStoreRedis runs every command with users in SQLite and tokens in
@@ -299,17 +289,7 @@ func TestTokenStoreRedis(t *testing.T) {
 	if code, out, errs := run(t, getenv, "", append([]string{"blacklist", refresh}, flags...)...); code != 0 || !strings.Contains(out, "blacklisted token") {
 		t.Fatalf("blacklist: code %d out %q err %q", code, out, errs)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		st, _ := call(t, "GET", base+"/api/me/", access, nil)
-		if st == 401 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("access token still accepted 10 s after `jwtrevoke blacklist --token-store`: status %d", st)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitRefused(t, base, access, "`jwtrevoke blacklist --token-store`")
 	if code, out, errs := run(t, getenv, "", append([]string{"flushexpiredtokens"}, flags...)...); code != 0 || !strings.Contains(out, "deleted 0 expired") {
 		t.Fatalf("flushexpiredtokens: code %d out %q err %q", code, out, errs)
 	}
@@ -328,16 +308,7 @@ func TestDeactivateAndAuditCommands(t *testing.T) {
 	if code, out, errs := run(t, getenv, "", "deactivate", "--email", demoEmail); code != 0 || !strings.Contains(out, "deactivated user 1") {
 		t.Fatalf("deactivate: %d %q %q", code, out, errs)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if st, _ := call(t, "GET", base+"/api/me/", access, nil); st == 401 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("access token still accepted 10 s after `jwtrevoke deactivate`")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitRefused(t, base, access, "`jwtrevoke deactivate`")
 	if st, _ := call(t, "POST", base+"/api/token/", "", map[string]string{"email": demoEmail, "password": demoPassword}); st != 401 {
 		t.Fatalf("login of a deactivated user: %d, want 401", st)
 	}
@@ -470,5 +441,23 @@ func TestUnreachableDatabase(t *testing.T) {
 		if code != 1 || !strings.Contains(errs, "open") {
 			t.Errorf("serve on %s: code %d, stderr %q; want 1 and an error opening the store", url, code, errs)
 		}
+	}
+}
+
+// waitRefused waits (10 s at most) until the running server at base
+// refuses access, which what (another process's command) revoked in the
+// store: the server learns of it by its push channel or its poll.
+func waitRefused(t *testing.T, base, access, what string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, _ := call(t, "GET", base+"/api/me/", access, nil)
+		if st == 401 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("access token still accepted 10 s after %s: status %d", what, st)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

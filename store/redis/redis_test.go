@@ -51,11 +51,7 @@ func TestStore(t *testing.T) {
 // lifetime, as seed 001 describes.
 func TestKeysExpire(t *testing.T) {
 	u := testdb.Redis(t)
-	st, err := redis.Open(t.Context(), u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := mustOpen(t, u)
 	now := time.Now()
 	uid := int64(7)
 	exp := now.Add(90 * time.Second).Truncate(time.Second)
@@ -84,46 +80,10 @@ func TestKeysExpire(t *testing.T) {
 }
 
 // TestNotify checks that a revocation recorded through one store reaches a
-// subscriber on another connection.
+// subscriber on another connection (pub/sub).
 func TestNotify(t *testing.T) {
 	u := testdb.Redis(t)
-	a, err := redis.Open(t.Context(), u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := redis.Open(t.Context(), u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	poked := make(chan struct{}, 16)
-	done := make(chan error, 1)
-	go func() { done <- b.Notify(ctx, func() { poked <- struct{}{} }) }()
-	select {
-	case <-poked: // the initial poke, once SUBSCRIBE is in place
-	case err := <-done:
-		t.Fatalf("Notify: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("no initial poke")
-	}
-	now := time.Now()
-	uid := int64(1)
-	tok := jwtrevoke.OutstandingToken{UserID: &uid, JTI: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", Token: "h.p.s", ExpiresAt: now.Add(time.Hour)}
-	if _, err := a.Blacklist(t.Context(), tok, jwtrevoke.Revocation{JTI: "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", UserID: uid, ExpiresAt: now.Add(time.Hour), Reason: "logout", CreatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-poked:
-	case <-time.After(10 * time.Second):
-		t.Fatal("no message within 10 s of a recorded revocation")
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("Notify after cancel returned %v, want nil", err)
-	}
+	storetest.RunNotify(t, mustOpen(t, u), mustOpen(t, u))
 }
 
 // TestRefusesEviction checks that Open refuses a server that may evict
@@ -186,11 +146,7 @@ func prefixOf(t *testing.T, u string) string {
 // already dropped at their expiry.
 func TestFlushCleansIndexesOfExpiredKeys(t *testing.T) {
 	u := testdb.Redis(t)
-	st, err := redis.Open(t.Context(), u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := mustOpen(t, u)
 	c := client(t, u)
 	prefix := "{jwtrevoke}:" + prefixOf(t, u) + ":"
 	now := time.Now()
@@ -223,11 +179,7 @@ func TestFlushCleansIndexesOfExpiredKeys(t *testing.T) {
 // token expires, and no longer.
 func TestRotationExpires(t *testing.T) {
 	u := testdb.Redis(t)
-	st, err := redis.Open(t.Context(), u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := mustOpen(t, u)
 	now := time.Now()
 	uid := int64(9)
 	exp := now.Add(90 * time.Second).Truncate(time.Second)
@@ -256,4 +208,15 @@ func BenchmarkStore(b *testing.B) {
 	storetest.BenchDatabase(b, func(tb testing.TB) string {
 		return testdb.Redis(tb) + "|" + filepath.Join(tb.TempDir(), "users.db")
 	}, open)
+}
+
+// mustOpen opens the Redis store at u, closed when the test ends.
+func mustOpen(t *testing.T, u string) *redis.Store {
+	t.Helper()
+	st, err := redis.Open(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }

@@ -44,6 +44,7 @@ type fastPath struct {
 	issuer, audience           string
 	issuerAny, audienceAny     any
 	jtiName, typeName, uidName string
+	verified                   *verifiedCache
 }
 
 // fastHeader is one header segment jwtrevoke issues, with the keys keyFor
@@ -83,9 +84,10 @@ func newFastPath(k *codec) *fastPath {
 		}
 	}
 	f := &fastPath{
-		leeway:  s.Leeway,
-		issuer:  s.Issuer,
-		jtiName: s.JTIClaim, typeName: s.TokenTypeClaim, uidName: s.UserIDClaim,
+		verified: newVerifiedCache(),
+		leeway:   s.Leeway,
+		issuer:   s.Issuer,
+		jtiName:  s.JTIClaim, typeName: s.TokenTypeClaim, uidName: s.UserIDClaim,
 		audience: s.Audience,
 	}
 	f.issuerAny, f.audienceAny = f.issuer, f.audience
@@ -173,6 +175,10 @@ func (f *fastPath) decode(k *codec, raw string, want TokenType) (*Claims, error)
 	if raw == "" || len(raw) > MaxTokenLength {
 		return nil, errSlowPath
 	}
+	now := k.now()
+	if c := f.verified.get(raw, want, now, f.leeway); c != nil {
+		return c, nil
+	}
 	// The header is a known one; then come two non-empty parts, which the
 	// strict decodings below check are base64url, but for the line breaks
 	// they skip. This is splitCompact's check, without a pass over the
@@ -246,10 +252,14 @@ func (f *fastPath) decode(k *codec, raw string, want TokenType) (*Claims, error)
 	}
 	rest = rest[64:]
 
-	if err := f.validate(&rc, k.now()); err != nil {
+	if err := f.validate(&rc, now); err != nil {
 		return nil, err
 	}
-	return f.claims(&rc, want, rest[:0])
+	c, err := f.claims(&rc, want, rest[:0])
+	if err == nil {
+		f.verified.put(raw, c, &rc)
+	}
+	return c, err
 }
 
 // parse reads b, which must be exactly one JSON object (RFC 8259, as

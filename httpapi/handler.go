@@ -18,9 +18,12 @@ type Handler struct {
 	settings  jwtrevoke.Settings
 	log       *slog.Logger
 	challenge string
-	routes    map[string]*route
-	extra     http.Handler
-	trusted   []netip.Prefix // TRUSTED_PROXIES
+	// authHeader is AUTH_HEADER_NAME in canonical form, to index the
+	// request's headers directly.
+	authHeader string
+	routes     map[string]*route
+	extra      http.Handler
+	trusted    []netip.Prefix // TRUSTED_PROXIES
 }
 
 // Options are the optional parts of a Handler.
@@ -37,7 +40,10 @@ type Options struct {
 type route struct {
 	name    string
 	methods map[string]http.Handler
-	allow   string
+	allow   []string // the Allow header's value, made once
+	// issuesTokens marks the endpoints that answer with tokens: their
+	// answers also carry Pragma: no-cache (RFC 6749 section 5.1).
+	issuesTokens bool
 }
 
 // New returns a Handler serving svc's API at these paths (each with and
@@ -60,16 +66,17 @@ func New(svc *jwtrevoke.Service, opts Options) *Handler {
 		extra:    opts.NotFound,
 		trusted:  svc.Settings().TrustedProxies,
 	}
+	h.authHeader = http.CanonicalHeaderKey(h.settings.AuthHeaderName)
 	if h.log == nil {
 		h.log = slog.Default()
 	}
 	h.challenge = fmt.Sprintf("%s realm=%q", h.settings.AuthHeaderTypes[0], "api")
 	obtain := http.HandlerFunc(h.obtain)
-	h.handle("/api/token/", "Token Obtain Pair", "POST", obtain)
-	h.handle("/api/auth/token/", "Token Obtain Pair", "POST", obtain)
-	h.handle("/api/token/refresh/", "Token Refresh", "POST", http.HandlerFunc(h.refresh))
-	h.handle("/api/token/sliding/", "Token Obtain Sliding", "POST", http.HandlerFunc(h.obtainSliding))
-	h.handle("/api/token/sliding/refresh/", "Token Refresh Sliding", "POST", http.HandlerFunc(h.refreshSliding))
+	h.handle("/api/token/", "Token Obtain Pair", "POST", obtain).issuesTokens = true
+	h.handle("/api/auth/token/", "Token Obtain Pair", "POST", obtain).issuesTokens = true
+	h.handle("/api/token/refresh/", "Token Refresh", "POST", http.HandlerFunc(h.refresh)).issuesTokens = true
+	h.handle("/api/token/sliding/", "Token Obtain Sliding", "POST", http.HandlerFunc(h.obtainSliding)).issuesTokens = true
+	h.handle("/api/token/sliding/refresh/", "Token Refresh Sliding", "POST", http.HandlerFunc(h.refreshSliding)).issuesTokens = true
 	h.handle("/api/token/verify/", "Token Verify", "POST", http.HandlerFunc(h.verify))
 	h.handle("/api/token/blacklist/", "Token Blacklist", "POST", http.HandlerFunc(h.blacklist))
 	h.handle("/api/logout/", "Logout", "POST", h.Protect(http.HandlerFunc(h.logout)))
@@ -79,11 +86,11 @@ func New(svc *jwtrevoke.Service, opts Options) *Handler {
 	h.handle(sessionsPath+"/", "Session List", "GET", h.Protect(http.HandlerFunc(h.sessions)))
 	h.handle("/api/audit/", "Audit Trail", "GET", h.Protect(http.HandlerFunc(h.audit)))
 	h.handle(sessionsPath+"/{id}/", "Session Instance", "DELETE", h.Protect(http.HandlerFunc(h.endSession)))
-	h.handle("/.well-known/jwks.json", "JSON Web Key Set", "GET", cacheable(http.HandlerFunc(h.jwks)))
+	h.handle("/.well-known/jwks.json", "JSON Web Key Set", "GET", http.HandlerFunc(h.jwks))
 	return h
 }
 
-func (h *Handler) handle(path, name, method string, hd http.Handler) {
+func (h *Handler) handle(path, name, method string, hd http.Handler) *route {
 	rt := &route{name: name, methods: map[string]http.Handler{method: hd}}
 	if method == http.MethodGet {
 		rt.methods[http.MethodHead] = hd
@@ -94,8 +101,9 @@ func (h *Handler) handle(path, name, method string, hd http.Handler) {
 	}
 	ms = append(ms, http.MethodOptions)
 	slices.SortFunc(ms, func(a, b string) int { return methodOrder(a) - methodOrder(b) })
-	rt.allow = strings.Join(ms, ", ")
+	rt.allow = []string{strings.Join(ms, ", ")}
 	h.routes[strings.TrimSuffix(path, "/")] = rt
+	return rt
 }
 
 func methodOrder(m string) int {
@@ -141,7 +149,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// audit trail; reads skip the work.
 		r = r.WithContext(jwtrevoke.WithClientInfo(r.Context(), clientInfo(r)))
 	}
-	w.Header().Set("Allow", rt.allow)
+	w.Header()["Allow"] = rt.allow
+	if rt.issuesTokens {
+		w.Header()["Pragma"] = pragmaNoCache
+	}
 	if hd, ok := rt.methods[r.Method]; ok {
 		hd.ServeHTTP(w, r)
 		return

@@ -315,7 +315,6 @@ func (s failingStore) UserByEmail(ctx context.Context, email string) (*jwtrevoke
 var wantSecurityHeaders = map[string]string{
 	"X-Content-Type-Options":  "nosniff",
 	"Cache-Control":           "no-store",
-	"Pragma":                  "no-cache",
 	"Referrer-Policy":         "no-referrer",
 	"X-Frame-Options":         "DENY",
 	"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
@@ -387,6 +386,13 @@ func TestSecurityHeaders(t *testing.T) {
 					t.Errorf("%s: status %d, want %d (%s)", c.name, c.r.Status, c.status, c.r.Body)
 				}
 				checkSecurityHeaders(t, c.name, c.r.Header, tls)
+				// Pragma: no-cache beside no-store on the endpoints that
+				// answer with tokens (RFC 6749 section 5.1), errors
+				// included; nowhere else.
+				tokens := strings.HasPrefix(c.name, "Obtain") || strings.HasSuffix(c.name, "Obtain") || strings.HasPrefix(c.name, "Refresh")
+				if got, want := c.r.Header.Get("Pragma"), map[bool]string{true: "no-cache"}[tokens]; got != want {
+					t.Errorf("%s: Pragma %q, want %q", c.name, got, want)
+				}
 			}
 			// The JWKS is public and meant to be cached: its own
 			// Cache-Control, no Pragma; the other headers as everywhere.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/jwtrevoke/jwtrevoke"
 )
@@ -14,12 +13,23 @@ type ctxKey int
 
 const authKey ctxKey = 0
 
-// auth is what Authenticate found for a request.
+// auth is what Authenticate found for a request. It is also the request's
+// context (its parent's, plus itself under authKey), so that recording it
+// costs one allocation, not three.
 type auth struct {
+	context.Context
 	user   *jwtrevoke.User
 	claims *jwtrevoke.Claims
 	raw    string // the encoded token, when it authenticated
 	err    error
+}
+
+// Value implements context.Context.
+func (a *auth) Value(key any) any {
+	if key == any(authKey) {
+		return a
+	}
+	return a.Context.Value(key)
 }
 
 // rawTokenFromContext returns the encoded token that authenticated the
@@ -76,14 +86,50 @@ func ErrorFromContext(ctx context.Context) error {
 // whose first word is not one of AUTH_HEADER_TYPES counts as no credentials;
 // one with a known type but not exactly two words is malformed.
 func (h *Handler) rawToken(r *http.Request) (string, error) {
-	parts := strings.Fields(r.Header.Get(h.settings.AuthHeaderName))
-	if len(parts) == 0 || !slices.Contains(h.settings.AuthHeaderTypes, parts[0]) {
+	var v string
+	if vs := r.Header[h.authHeader]; len(vs) > 0 {
+		v = vs[0]
+	}
+	typ, token, n := words(v)
+	if n == 0 || !slices.Contains(h.settings.AuthHeaderTypes, typ) {
 		return "", errNoCredentials
 	}
-	if len(parts) != 2 {
+	if n != 2 {
 		return "", &headerError{}
 	}
-	return parts[1], nil
+	return token, nil
+}
+
+// words splits s as Python's bytes.split() (which SimpleJWT applies to
+// the header) does, on runs of ASCII whitespace, without allocating: the
+// first two words, and how many there are (counting stops at 3).
+func words(s string) (first, second string, n int) {
+	for i := 0; i < len(s) && n < 3; {
+		for i < len(s) && asciiSpace(s[i]) {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
+		j := i
+		for j < len(s) && !asciiSpace(s[j]) {
+			j++
+		}
+		switch n {
+		case 0:
+			first = s[i:j]
+		case 1:
+			second = s[i:j]
+		}
+		n++
+		i = j
+	}
+	return first, second, n
+}
+
+// asciiSpace is Python's bytes.isspace for one byte.
+func asciiSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }
 
 // Authenticate is middleware that checks the request's Bearer access token
@@ -93,14 +139,14 @@ func (h *Handler) rawToken(r *http.Request) (string, error) {
 // after it to refuse unauthenticated requests.
 func (h *Handler) Authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a := &auth{}
+		a := &auth{Context: r.Context()}
 		raw, err := h.rawToken(r)
 		if err == nil {
 			a.user, a.claims, err = h.svc.Authenticate(r.Context(), raw)
 			a.raw = raw
 		}
 		a.err = err
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), authKey, a)))
+		next.ServeHTTP(w, r.WithContext(a))
 	})
 }
 

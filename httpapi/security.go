@@ -11,10 +11,15 @@ import (
 // Headers every answer of the API carries. The API answers JSON to
 // programs: nothing is to be sniffed, framed, cached (tokens: RFC 6749
 // section 5.1), referred to, or loaded by it.
+//
+// Pragma: no-cache, which HTTP leaves undefined in answers (RFC 9111
+// section 5.4) and RFC 6749 asks for beside Cache-Control: no-store only on
+// answers carrying tokens, is sent by the token endpoints alone
+// (pragmaNoCache): every other answer then stays within eight headers,
+// which net/http copies in one small map.
 var securityHeaderValues = [][2]string{
 	{"X-Content-Type-Options", "nosniff"},
 	{"Cache-Control", "no-store"},
-	{"Pragma", "no-cache"},
 	{"Referrer-Policy", "no-referrer"},
 	{"X-Frame-Options", "DENY"},
 	{"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"},
@@ -39,6 +44,8 @@ var securityHeaders = func() [][2]any {
 
 var hstsValue = []string{hsts}
 
+var pragmaNoCache = []string{"no-cache"}
+
 // setSecurityHeaders sets the headers of securityHeaderValues on h, and
 // Strict-Transport-Security when r came over TLS (r may be nil).
 func setSecurityHeaders(h http.Header, r *http.Request) {
@@ -48,16 +55,6 @@ func setSecurityHeaders(h http.Header, r *http.Request) {
 	if r != nil && r.TLS != nil {
 		h["Strict-Transport-Security"] = hstsValue
 	}
-}
-
-// cacheable lets an answer of public data (the JWKS) be cached: it drops
-// the Pragma: no-cache that every other answer carries, so that the
-// handler's own Cache-Control stands alone.
-func cacheable(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Del("Pragma")
-		next.ServeHTTP(w, r)
-	})
 }
 
 const clientIPKey ctxKey = 1

@@ -434,9 +434,9 @@ func (s *Service) parseRefresh(ctx context.Context, raw string) (*Claims, error)
 	if s.revoked(c) {
 		return nil, ErrTokenBlacklisted
 	}
-	black, err := s.store.IsBlacklisted(ctx, c.JTI)
+	black, err := s.storeBlacklisted(ctx, c.JTI)
 	if err != nil {
-		return nil, fmt.Errorf("check blacklist: %w", err)
+		return nil, err
 	}
 	if black {
 		return nil, ErrTokenBlacklisted
@@ -550,9 +550,9 @@ func (s *Service) Verify(ctx context.Context, raw string) error {
 	if s.revoked(c) {
 		return ErrTokenBlacklisted
 	}
-	black, err := s.store.IsBlacklisted(ctx, c.JTI)
+	black, err := s.storeBlacklisted(ctx, c.JTI)
 	if err != nil {
-		return fmt.Errorf("check blacklist: %w", err)
+		return err
 	}
 	if black {
 		return ErrTokenBlacklisted
@@ -882,9 +882,9 @@ func (s *Service) RefreshSliding(ctx context.Context, raw string) (string, error
 	if s.revoked(c) {
 		return "", ErrTokenBlacklisted
 	}
-	black, err := s.store.IsBlacklisted(ctx, c.JTI)
+	black, err := s.storeBlacklisted(ctx, c.JTI)
 	if err != nil {
-		return "", fmt.Errorf("check blacklist: %w", err)
+		return "", err
 	}
 	if black {
 		return "", ErrTokenBlacklisted

@@ -2,6 +2,7 @@ package jwtrevoke
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +29,44 @@ func NotifierOf(st Store) (Notifier, bool) {
 	return n, ok
 }
 
+// BlacklistEntry is one row of SimpleJWT's blacklist (a blacklisted
+// outstanding token), as a BlacklistFeed returns it.
+type BlacklistEntry struct {
+	ID            int64 // the blacklisted row's id, increasing with each insert
+	JTI           string
+	ExpiresAt     time.Time // the token's expiry
+	BlacklistedAt time.Time
+}
+
+// BlacklistFeed is a token store whose blacklist others may write too:
+// SimpleJWT sharing the database (its token_blacklist tables), an
+// operator's SQL. Maintain loads that blacklist into memory as it loads
+// revocations, so that refresh, verify, blacklist and logout need not
+// ask the store whether a token is blacklisted while the loaded view is
+// current (at most RevocationMaxStaleness old); a blacklist written by
+// others is then seen within RevocationPollInterval. Without Maintain,
+// or with an out-of-date view, they ask the store (IsBlacklisted) as
+// before.
+type BlacklistFeed interface {
+	// BlacklistedAfter returns, in ID order, at most limit entries with
+	// ID > afterID of tokens unexpired at now.
+	BlacklistedAfter(ctx context.Context, afterID int64, now time.Time, limit int) ([]BlacklistEntry, error)
+}
+
+// FeedOf returns the blacklist feed of st, or of its token store when st
+// is a SplitStore.
+func FeedOf(st Store) (BlacklistFeed, bool) {
+	if sp, ok := st.(*SplitStore); ok {
+		f, ok := sp.TokenStore.(BlacklistFeed)
+		return f, ok
+	}
+	f, ok := st.(BlacklistFeed)
+	return f, ok
+}
+
+// feedPage is how many blacklist entries one query of the feed reads.
+const feedPage = 10_000
+
 // gapTimeout is how long a hole in the revocation sequence is waited for:
 // a transaction that took a sequence number may commit after one that
 // took a later number, or roll back and leave the hole for ever.
@@ -40,8 +79,12 @@ type syncState struct {
 	// out. Sync reads from there, so late commits are not missed.
 	low     int64
 	maxSeen int64
+	// feedLow is low for the BlacklistFeed's ids.
+	feedLow int64
 	fresh   atomic.Int64 // Unix nanoseconds of the last successful Sync
-	stale   atomic.Bool  // set by Maintain in fail-closed mode
+	// feedLive is set while Maintain keeps the blacklist feed loaded.
+	feedLive atomic.Bool
+	stale    atomic.Bool // set by Maintain in fail-closed mode
 }
 
 // Sync loads into memory the revocations recorded in the store (by this
@@ -57,6 +100,11 @@ func (s *Service) Sync(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	s.apply(revs)
+	if f, ok := FeedOf(s.store); ok {
+		if err := s.syncFeed(ctx, f, now); err != nil {
+			return 0, err
+		}
+	}
 	st.fresh.Store(now.UnixNano())
 	n := 0
 	for _, r := range revs {
@@ -74,6 +122,56 @@ func (s *Service) Sync(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// syncFeed loads the blacklist entries of f not loaded yet as token
+// revocations; st.mu is held.
+func (s *Service) syncFeed(ctx context.Context, f BlacklistFeed, now time.Time) error {
+	st := &s.sync
+	after, holes := st.feedLow, false
+	for {
+		es, err := f.BlacklistedAfter(ctx, after, now, feedPage)
+		if err != nil {
+			return fmt.Errorf("load blacklist: %w", err)
+		}
+		for _, e := range es {
+			s.deny.AddToken(e.JTI, e.ExpiresAt.Unix())
+			// As Sync's low: ids are taken before commit, so a later id
+			// may commit first; a hole younger than gapTimeout is read
+			// again next time. (Expired tokens are not returned, so their
+			// ids read as holes too, old ones at once.)
+			if !holes && (e.ID == st.feedLow+1 || now.Sub(e.BlacklistedAt) >= gapTimeout) {
+				st.feedLow = e.ID
+			} else {
+				holes = true
+			}
+			after = e.ID
+		}
+		if len(es) < feedPage {
+			return nil
+		}
+	}
+}
+
+// feedCurrent reports whether the blacklist feed has loaded every
+// blacklist entry into memory as of at most RevocationMaxStaleness ago,
+// so that revoked finds blacklisted tokens without asking the store.
+func (s *Service) feedCurrent() bool {
+	return s.sync.feedLive.Load() && s.now().Sub(time.Unix(0, s.sync.fresh.Load())) <= s.settings.RevocationMaxStaleness
+}
+
+// storeBlacklisted reports whether the store's blacklist holds jti: it
+// asks the store unless the blacklist feed is current (feedCurrent), in
+// which case revoked has already answered for it.
+func (s *Service) storeBlacklisted(ctx context.Context, jti string) (bool, error) {
+	if s.feedCurrent() {
+		return false, nil
+	}
+	black, err := s.store.IsBlacklisted(ctx, jti)
+	if err != nil {
+		return false, fmt.Errorf("check blacklist: %w", err)
+	}
+	return black, nil
+}
+
 // Maintain keeps this instance's revocations current until ctx is done:
 // it listens to the store's push channel if it has one, loads new
 // revocations on every push and every RevocationPollInterval, forgets
@@ -85,6 +183,10 @@ func (s *Service) Maintain(ctx context.Context) {
 		go s.listen(ctx, n)
 	}
 	go s.watchStaleness(ctx)
+	if _, ok := FeedOf(s.store); ok {
+		s.sync.feedLive.Store(true)
+		defer s.sync.feedLive.Store(false)
+	}
 	poll := time.NewTicker(s.settings.RevocationPollInterval)
 	defer poll.Stop()
 	gc := time.NewTicker(time.Minute)

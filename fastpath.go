@@ -45,6 +45,9 @@ type fastPath struct {
 	issuerAny, audienceAny     any
 	jtiName, typeName, uidName string
 	verified                   *verifiedCache
+	// signer is the current key's, when it is an HMAC key: encode signs
+	// with its pooled hash.
+	signer *fastKey
 }
 
 // fastHeader is one header segment jwtrevoke issues, with the keys keyFor
@@ -108,6 +111,9 @@ func newFastPath(k *codec) *fastPath {
 		fk.pool.New = func() any { return hmac.New(newHash, secret) }
 		fks[key] = fk
 		return fk
+	}
+	if k.current != nil {
+		f.signer = fastKeyOf(k.current)
 	}
 	add := func(header string, kid string, keys []*Key) {
 		// The header must read as the slow path reads it.

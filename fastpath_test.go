@@ -460,3 +460,63 @@ func TestFastPathConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// FuzzAppendJSONValue: the claims encoder's hand-written strings and
+// integers are byte for byte json.Marshal's.
+func FuzzAppendJSONValue(f *testing.F) {
+	for _, s := range []string{"", "access", "a<b>&c", `q"b\`, "\x00\x1f\x7f", "é", "\xff", "jti-0123456789abcdef"} {
+		f.Add(s, int64(0))
+	}
+	f.Add("x", int64(-1<<63))
+	f.Add("y", int64(1<<63-1))
+	f.Fuzz(func(t *testing.T, s string, n int64) {
+		for _, v := range []any{s, n} {
+			want, err := json.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := appendJSONValue([]byte("prefix"), v)
+			if err != nil || string(got) != "prefix"+string(want) {
+				t.Fatalf("appendJSONValue(%#v) = %q, %v; json.Marshal: %q", v, got, err, want)
+			}
+		}
+	})
+}
+
+// TestFastSign: a token signed with the current HMAC key's pooled hash is
+// byte for byte the one golang-jwt signs, for each HMAC algorithm, with
+// and without iss, aud and extra claims.
+func TestFastSign(t *testing.T) {
+	for _, alg := range []string{"HS256", "HS384", "HS512"} {
+		for _, mod := range []func(*Settings){nil, func(s *Settings) { s.Issuer, s.Audience = "https://issuer.example", "api" }} {
+			s := DefaultSettings()
+			s.Algorithm = alg
+			if mod != nil {
+				mod(&s)
+			}
+			c, err := newCodec(s, mustKey(t, alg, refKey+refKey), nil, func() time.Time { return fuzzNow })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.fast == nil || c.fast.signer == nil {
+				t.Fatalf("%s: no fast signer", alg)
+			}
+			claims := benchClaims()
+			claims.Extra = map[string]any{"scope": "read <write>", "n": 3}
+			fast, err := c.encode(claims)
+			if err != nil {
+				t.Fatal(err)
+			}
+			signer := c.fast.signer
+			c.fast.signer = nil
+			slow, err := c.encode(claims)
+			c.fast.signer = signer
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fast != slow {
+				t.Fatalf("%s: fast signing\n%s\ngolang-jwt\n%s", alg, fast, slow)
+			}
+		}
+	}
+}

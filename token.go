@@ -205,24 +205,58 @@ func (k *codec) keyFor(t *jwt.Token) (any, error) {
 // encode signs c, writing the claims in SimpleJWT's order: token_type, exp,
 // iat, jti, user_id, sid, then the extra claims sorted by name, with iss and
 // aud set from the settings when configured.
+// appendJSONValue appends v as json.Marshal encodes it: by hand for the
+// strings of printable ASCII that json.Marshal leaves as they are and for
+// int64, through json.Marshal for anything else.
+func appendJSONValue(b []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case string:
+		if plainJSONString(v) {
+			b = append(b, '"')
+			b = append(b, v...)
+			return append(b, '"'), nil
+		}
+	case int64:
+		return strconv.AppendInt(b, v, 10), nil
+	}
+	vb, err := json.Marshal(v)
+	if err != nil {
+		return b, err
+	}
+	return append(b, vb...), nil
+}
+
+// plainJSONString reports whether json.Marshal writes s between quotes
+// as it is: printable ASCII without quote, backslash or the HTML
+// characters it escapes.
+func plainJSONString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
+}
+
 func (k *codec) encode(c *Claims) (string, error) {
 	if k.current == nil {
 		return "", errVerifyOnly
 	}
-	var b bytes.Buffer
-	b.WriteByte('{')
+	b := make([]byte, 1, 256)
+	b[0] = '{'
 	field := func(name string, v any) error {
-		if b.Len() > 1 {
-			b.WriteByte(',')
+		if len(b) > 1 {
+			b = append(b, ',')
 		}
-		nb, _ := json.Marshal(name)
-		vb, err := json.Marshal(v)
-		if err != nil {
+		var err error
+		if b, err = appendJSONValue(b, name); err != nil {
+			return fmt.Errorf("encode claim name %s: %w", name, err)
+		}
+		b = append(b, ':')
+		if b, err = appendJSONValue(b, v); err != nil {
 			return fmt.Errorf("encode claim %s: %w", name, err)
 		}
-		b.Write(nb)
-		b.WriteByte(':')
-		b.Write(vb)
 		return nil
 	}
 	_ = field(k.s.TokenTypeClaim, string(c.Type))
@@ -237,28 +271,44 @@ func (k *codec) encode(c *Claims) (string, error) {
 	if c.SessionID != "" {
 		_ = field(SessionClaim, c.SessionID)
 	}
-	extra := make(map[string]any, len(c.Extra)+2)
-	for n, v := range c.Extra {
-		extra[n] = v
-	}
-	if k.s.Audience != "" {
-		extra["aud"] = k.s.Audience
-	}
-	if k.s.Issuer != "" {
-		extra["iss"] = k.s.Issuer
-	}
-	names := make([]string, 0, len(extra))
-	for n := range extra {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		if err := field(n, extra[n]); err != nil {
-			return "", err
+	if len(c.Extra) > 0 || k.s.Audience != "" || k.s.Issuer != "" {
+		extra := make(map[string]any, len(c.Extra)+2)
+		for n, v := range c.Extra {
+			extra[n] = v
+		}
+		if k.s.Audience != "" {
+			extra["aud"] = k.s.Audience
+		}
+		if k.s.Issuer != "" {
+			extra["iss"] = k.s.Issuer
+		}
+		names := make([]string, 0, len(extra))
+		for n := range extra {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		for _, n := range names {
+			if err := field(n, extra[n]); err != nil {
+				return "", err
+			}
 		}
 	}
-	b.WriteByte('}')
-	signing := k.header + "." + base64.RawURLEncoding.EncodeToString(b.Bytes())
+	b = append(b, '}')
+	if k.fast != nil && k.fast.signer != nil {
+		// header.payload, its MAC, then .signature, in one buffer.
+		enc := base64.RawURLEncoding
+		n := len(k.header) + 1 + enc.EncodedLen(len(b))
+		out := make([]byte, n, n+1+enc.EncodedLen(k.fast.signer.size)+k.fast.signer.size)
+		copy(out, k.header)
+		out[len(k.header)] = '.'
+		enc.Encode(out[len(k.header)+1:], b)
+		mac := k.fast.signer.mac(out[n:n], out)
+		sig := make([]byte, enc.EncodedLen(len(mac)))
+		enc.Encode(sig, mac)
+		out = append(append(out[:n], '.'), sig...)
+		return string(out), nil
+	}
+	signing := k.header + "." + base64.RawURLEncoding.EncodeToString(b)
 	sig, err := jwt.GetSigningMethod(k.current.Algorithm).Sign(signing, k.current.signer)
 	if err != nil {
 		return "", fmt.Errorf("sign token: %w", err)

@@ -54,7 +54,15 @@ func (h *Handler) loginError(w http.ResponseWriter, r *http.Request, err error) 
 // tokenField reads the one CharField a token view takes, answering 400 if
 // it is missing or unusable.
 func tokenField(w http.ResponseWriter, r *http.Request, name string) (string, bool) {
-	data, err := readBody(w, r)
+	body, err := readBytes(w, r)
+	if err != nil {
+		bodyErrorAnswer(w, err)
+		return "", false
+	}
+	if tok, ok := tokenBody(r, body, name); ok {
+		return tok, true
+	}
+	data, err := parseBody(r, body)
 	if err != nil {
 		bodyErrorAnswer(w, err)
 		return "", false
@@ -79,11 +87,29 @@ func (h *Handler) refresh(w http.ResponseWriter, r *http.Request) {
 		h.tokenViewError(w, r, err)
 		return
 	}
-	body := object{{"access", pair.Access}}
-	if pair.Refresh != "" {
-		body = append(body, kv{"refresh", pair.Refresh})
+	writePair(w, pair)
+}
+
+// writePair answers {"access": ...} and, when set, "refresh": ...,
+// encoded by hand (tokens need no escaping) unless a token is not plain
+// ASCII.
+func writePair(w http.ResponseWriter, pair jwtrevoke.TokenPair) {
+	b := make([]byte, 0, 32+len(pair.Access)+len(pair.Refresh))
+	b = append(b, `{"access":`...)
+	b, ok := appendJSONString(b, pair.Access)
+	if ok && pair.Refresh != "" {
+		b = append(b, `,"refresh":`...)
+		b, ok = appendJSONString(b, pair.Refresh)
 	}
-	writeJSON(w, http.StatusOK, body)
+	if !ok {
+		body := object{{"access", pair.Access}}
+		if pair.Refresh != "" {
+			body = append(body, kv{"refresh", pair.Refresh})
+		}
+		writeJSON(w, http.StatusOK, body)
+		return
+	}
+	writeBody(w, http.StatusOK, append(b, '}'))
 }
 
 // verify answers POST /api/token/verify/: {"token"} → {}. A blacklisted or

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -90,7 +92,7 @@ func New(ctx context.Context, store Store, settings Settings, opts Options) (*Se
 	s := &Service{
 		settings: settings,
 		store:    store,
-		hasher:   opts.Hasher,
+		hasher:   boundHasher(opts.Hasher),
 		now:      opts.Now,
 		log:      opts.Logger,
 		deny:     denylist.New(),
@@ -136,10 +138,49 @@ func New(ctx context.Context, store Store, settings Settings, opts Options) (*Se
 		return nil, fmt.Errorf("hash: %w", err)
 	}
 	s.kick = make(chan struct{}, 1)
+	n, err := s.Sync(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load revocations: %w", err)
+	}
+	// Sync counts its view fresh as of its start: after a long first
+	// load, load what came meanwhile, so that the view is current when
+	// serving begins.
 	if _, err := s.Sync(ctx); err != nil {
 		return nil, fmt.Errorf("load revocations: %w", err)
 	}
+	if n > 100_000 {
+		// The first load outgrew its tables several times: give the
+		// memory of the old ones back now rather than over minutes.
+		debug.FreeOSMemory()
+	}
 	return s, nil
+}
+
+// boundHasher bounds how many password hashes run at once to the
+// processors there are: a hash is CPU-bound, so more at once would not
+// finish sooner, but each holds ARGON2_MEMORY_KIB (19 MiB by default).
+func boundHasher(h PasswordHasher) PasswordHasher {
+	if h == nil {
+		return nil
+	}
+	return &boundedHasher{h: h, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
+}
+
+type boundedHasher struct {
+	h     PasswordHasher
+	slots chan struct{}
+}
+
+func (b *boundedHasher) Hash(password string) (string, error) {
+	b.slots <- struct{}{}
+	defer func() { <-b.slots }()
+	return b.h.Hash(password)
+}
+
+func (b *boundedHasher) Check(password, encoded string) (bool, bool, error) {
+	b.slots <- struct{}{}
+	defer func() { <-b.slots }()
+	return b.h.Check(password, encoded)
 }
 
 // signingKey parses SIGNING_KEY, or, when it is not set, loads the key

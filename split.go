@@ -14,6 +14,9 @@ type SplitStore struct {
 	closers []interface{ Close() error }
 }
 
+// Tokens returns the store that holds the tokens and revocations.
+func (s *SplitStore) Tokens() TokenStore { return s.TokenStore }
+
 var _ Store = (*SplitStore)(nil)
 
 // Split returns a Store whose users come from users and whose tokens come

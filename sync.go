@@ -64,6 +64,21 @@ func FeedOf(st Store) (BlacklistFeed, bool) {
 	return f, ok
 }
 
+// RevocationPager is a token store that can return Revocations a page at
+// a time, so that loading a million revocations at start holds one page
+// in memory, not all of them.
+type RevocationPager interface {
+	// RevocationsPage is Revocations from a page of at most limit
+	// revocations (limit > 0) with Seq > afterSeq, expired ones included
+	// in the count; next is the Seq to read on after, 0 when that page
+	// was the last.
+	RevocationsPage(ctx context.Context, afterSeq int64, now time.Time, limit int) (revs []Revocation, next int64, err error)
+}
+
+// revocationPage is how many revocations one page of a RevocationPager
+// holds.
+var revocationPage = 10_000
+
 // feedPage is how many blacklist entries one query of the feed reads.
 const feedPage = 10_000
 
@@ -95,30 +110,48 @@ func (s *Service) Sync(ctx context.Context) (int, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	now := s.now()
-	revs, err := s.store.Revocations(ctx, st.low, now)
-	if err != nil {
-		return 0, err
+	pager, paged := s.store.(RevocationPager)
+	if sp, ok := s.store.(*SplitStore); ok {
+		pager, paged = sp.TokenStore.(RevocationPager)
 	}
-	s.apply(revs)
+	n, after, holes := 0, st.low, false
+	for {
+		var (
+			revs []Revocation
+			next int64
+			err  error
+		)
+		if paged {
+			revs, next, err = pager.RevocationsPage(ctx, after, now, revocationPage)
+		} else {
+			revs, err = s.store.Revocations(ctx, after, now)
+		}
+		if err != nil {
+			return 0, err
+		}
+		s.apply(revs)
+		for _, r := range revs { // in Seq order
+			if r.Seq > st.maxSeen {
+				n++
+				st.maxSeen = r.Seq
+			}
+			if holes || r.Seq != st.low+1 && now.Sub(r.CreatedAt) < gapTimeout {
+				holes = true // a hole that may still fill
+			} else {
+				st.low = r.Seq
+			}
+		}
+		if next == 0 {
+			break
+		}
+		after = next
+	}
 	if f, ok := FeedOf(s.store); ok {
 		if err := s.syncFeed(ctx, f, now); err != nil {
 			return 0, err
 		}
 	}
 	st.fresh.Store(now.UnixNano())
-	n := 0
-	for _, r := range revs {
-		if r.Seq > st.maxSeen {
-			n++
-			st.maxSeen = r.Seq
-		}
-	}
-	for _, r := range revs { // in Seq order
-		if r.Seq != st.low+1 && now.Sub(r.CreatedAt) < gapTimeout {
-			break // a hole that may still fill
-		}
-		st.low = r.Seq
-	}
 	return n, nil
 }
 

@@ -240,12 +240,31 @@ func (s *Store) RevokeUser(ctx context.Context, rev jwtrevoke.Revocation) ([]jwt
 
 // Revocations implements jwtrevoke.TokenStore.
 func (s *Store) Revocations(ctx context.Context, afterSeq int64, now time.Time) ([]jwtrevoke.Revocation, error) {
-	seqs, err := s.c.ZRangeByScore(ctx, s.prefix+"revs", &goredis.ZRangeBy{Min: "(" + strconv.FormatInt(afterSeq, 10), Max: "+inf"}).Result()
+	revs, _, err := s.RevocationsPage(ctx, afterSeq, now, 0)
+	return revs, err
+}
+
+var _ jwtrevoke.RevocationPager = (*Store)(nil)
+
+// RevocationsPage implements jwtrevoke.RevocationPager: a page is limit
+// entries of the revocation index (all when limit is 0), and one MGET.
+func (s *Store) RevocationsPage(ctx context.Context, afterSeq int64, now time.Time, limit int) ([]jwtrevoke.Revocation, int64, error) {
+	by := &goredis.ZRangeBy{Min: "(" + strconv.FormatInt(afterSeq, 10), Max: "+inf"}
+	if limit > 0 {
+		by.Count = int64(limit)
+	}
+	seqs, err := s.c.ZRangeByScore(ctx, s.prefix+"revs", by).Result()
 	if err != nil {
-		return nil, fmt.Errorf("list revocations: %w", err)
+		return nil, 0, fmt.Errorf("list revocations: %w", err)
 	}
 	if len(seqs) == 0 {
-		return nil, nil
+		return nil, 0, nil
+	}
+	var next int64
+	if limit > 0 && len(seqs) == limit {
+		if next, err = strconv.ParseInt(seqs[len(seqs)-1], 10, 64); err != nil {
+			return nil, 0, fmt.Errorf("list revocations: seq %q: %w", seqs[len(seqs)-1], err)
+		}
 	}
 	keys := make([]string, len(seqs))
 	for i, seq := range seqs {
@@ -253,9 +272,9 @@ func (s *Store) Revocations(ctx context.Context, afterSeq int64, now time.Time) 
 	}
 	vals, err := s.c.MGet(ctx, keys...).Result()
 	if err != nil {
-		return nil, fmt.Errorf("list revocations: %w", err)
+		return nil, 0, fmt.Errorf("list revocations: %w", err)
 	}
-	var out []jwtrevoke.Revocation
+	out := make([]jwtrevoke.Revocation, 0, len(vals))
 	for _, v := range vals {
 		str, ok := v.(string)
 		if !ok {
@@ -263,13 +282,13 @@ func (s *Store) Revocations(ctx context.Context, afterSeq int64, now time.Time) 
 		}
 		r, err := DecodeRevocation([]byte(str))
 		if err != nil {
-			return nil, fmt.Errorf("list revocations: %w", err)
+			return nil, 0, fmt.Errorf("list revocations: %w", err)
 		}
 		if r.ExpiresAt.After(now) {
 			out = append(out, r)
 		}
 	}
-	return out, nil
+	return out, next, nil
 }
 
 // Sessions implements jwtrevoke.TokenStore.

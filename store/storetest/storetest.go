@@ -49,6 +49,7 @@ func RunWith(t *testing.T, open func(t *testing.T) jwtrevoke.Store, opts Options
 		{"CountAttempt", testCountAttempt},
 		{"RevokeUser", testRevokeUser},
 		{"Revocations", testRevocations},
+		{"RevocationsPages", testRevocationPages},
 		{"OutstandingTokensQuery", testOutstandingQuery},
 		{"FlushExpired", testFlushExpired},
 		{"Setting", testSetting},

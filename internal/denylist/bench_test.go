@@ -47,23 +47,62 @@ func benchIDs(seed uint64, n int, v7 bool) []string {
 	return out
 }
 
+// revokedID writes into b (32 bytes) the i-th id that full revokes and
+// returns it: lower-case hex, distinct for distinct i < 2^32, made in a
+// few ns so that a benchmark can pick revoked ids at random over the
+// whole set with the id in cache, as a request's is.
+func revokedID(b []byte, i uint64) string {
+	x := i*0x9e3779b97f4a7c15 + 0x632be59bd9b4e019
+	x ^= x >> 31
+	x *= 0xbf58476d1ce4e5b9
+	put8(b[0:8], i)
+	put8(b[8:16], x>>32)
+	put8(b[16:24], x)
+	put8(b[24:32], x*0x94d049bb133111eb>>32)
+	return unsafe.String(&b[0], 32)
+}
+
 var (
 	fullOnce sync.Once
 	fullSet  *denylist.Set
-	fullSIDs []string
 )
 
-// full returns a set holding benchN revoked sessions (built once).
-func full() (*denylist.Set, []string) {
+// full returns a set holding benchN revoked sessions, revokedID(0..benchN-1)
+// (built once), and one user cut-off.
+func full() *denylist.Set {
 	fullOnce.Do(func() {
-		fullSIDs = benchIDs(1, benchN, true)
 		fullSet = denylist.New()
-		for _, sid := range fullSIDs {
-			fullSet.AddSession(sid, 1<<40)
+		var b [32]byte
+		for i := range uint64(benchN) {
+			fullSet.AddSession(string(revokedID(b[:], i)), 1<<40)
 		}
 		fullSet.AddUser(42, 1, 1<<40)
 	})
-	return fullSet, fullSIDs
+	return fullSet
+}
+
+var (
+	mixedOnce sync.Once
+	mixedSet  *denylist.Set
+)
+
+// mixed returns a set of about 1e6 revocations of the three kinds a
+// server holds: half a million sessions (revokedID(0..)), half a million
+// single tokens (revokedID(1<<31..)) and 10,000 user cut-offs (users
+// 0..9999), so that a check makes all three lookups.
+func mixed() *denylist.Set {
+	mixedOnce.Do(func() {
+		mixedSet = denylist.New()
+		var b [32]byte
+		for i := range uint64(benchN / 2) {
+			mixedSet.AddSession(string(revokedID(b[:], i)), 1<<40)
+			mixedSet.AddToken(string(revokedID(b[:], 1<<31+i)), 1<<40)
+		}
+		for u := range int64(10_000) {
+			mixedSet.AddUser(u, 1_700_000_000_000, 1<<40)
+		}
+	})
+	return mixedSet
 }
 
 // prober makes the ids of tokens to check: fresh random lower-case hex
@@ -102,7 +141,7 @@ func (p *prober) next() (sid, jti string) {
 // BenchmarkRevoked1e6 checks tokens that are not revoked (the usual case)
 // against 1e6 revoked sessions, with one user cut-off for another user.
 func BenchmarkRevoked1e6(b *testing.B) {
-	s, _ := full()
+	s := full()
 	p := newProber(2)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -114,15 +153,47 @@ func BenchmarkRevoked1e6(b *testing.B) {
 	}
 }
 
-// BenchmarkRevoked1e6Hit checks revoked sessions among 1e6, chosen at
-// random (their ids' strings are out of cache too, unlike a real token's).
+// BenchmarkRevoked1e6Hit checks revoked sessions, chosen at random among
+// the 1e6 (BenchmarkProbeOverhead is about what making their ids costs).
 func BenchmarkRevoked1e6Hit(b *testing.B) {
-	s, sids := full()
-	r := rand.New(rand.NewPCG(3, 3))
+	s := full()
+	r := rand.NewPCG(3, 3)
+	var id [32]byte
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		if !s.Revoked(sids[r.IntN(len(sids))], "", int64(i), 1) {
+		if !s.Revoked(revokedID(id[:], r.Uint64()%benchN), "", int64(i), 1) {
+			b.Fatal("not revoked")
+		}
+	}
+}
+
+// BenchmarkRevoked1e6Mixed checks tokens that are not revoked against
+// the mixed set: their session, their jti and their user (one without a
+// cut-off) are each looked up.
+func BenchmarkRevoked1e6Mixed(b *testing.B) {
+	s := mixed()
+	p := newProber(2)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		sid, jti := p.next()
+		if s.Revoked(sid, jti, 10_000+int64(i&0xffff), 1_800_000_000) {
+			b.Fatal("revoked")
+		}
+	}
+}
+
+// BenchmarkRevoked1e6MixedHit checks tokens of revoked sessions of the
+// mixed set, chosen at random.
+func BenchmarkRevoked1e6MixedHit(b *testing.B) {
+	s := mixed()
+	r := rand.NewPCG(3, 3)
+	var id [32]byte
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if !s.Revoked(revokedID(id[:], r.Uint64()%(benchN/2)), "", 10_000+int64(i&0xffff), 1_800_000_000) {
 			b.Fatal("not revoked")
 		}
 	}
@@ -142,7 +213,7 @@ func BenchmarkProbeOverhead(b *testing.B) {
 // BenchmarkRevoked1e6Parallel is BenchmarkRevoked1e6 from GOMAXPROCS
 // goroutines.
 func BenchmarkRevoked1e6Parallel(b *testing.B) {
-	s, _ := full()
+	s := full()
 	var seed atomic.Uint64
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -161,7 +232,7 @@ func BenchmarkRevoked1e6Parallel(b *testing.B) {
 // BenchmarkRevoked1e6ParallelWriter is BenchmarkRevoked1e6Parallel while
 // one more goroutine keeps revoking sessions and tokens.
 func BenchmarkRevoked1e6ParallelWriter(b *testing.B) {
-	s, _ := full()
+	s := full()
 	extra := benchIDs(4, 1<<16, true)
 	stop := make(chan struct{})
 	done := make(chan int)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +123,168 @@ func TestChartAndRatios(t *testing.T) {
 				t.Errorf("glyph %q: row %q is not 5 wide", r, line)
 			}
 		}
+	}
+}
+
+func TestParseStatus(t *testing.T) {
+	const status = "Name:\tjwtrevoke\nVmPeak:\t 1300000 kB\nVmHWM:\t   61088 kB\nVmRSS:\t   42472 kB\nRssAnon:\t   24040 kB\nRssFile:\t   17732 kB\nRssShmem:\t       0 kB\nThreads:\t7\n"
+	m, err := parseStatus(status)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (memStat{RSS: 42472, HWM: 61088, Anon: 24040, File: 17732, N: 1}); m != want {
+		t.Errorf("parseStatus: got %+v, want %+v", m, want)
+	}
+	if got := m.cell(); got != "41 / 60 MB" {
+		t.Errorf("cell: %q", got)
+	}
+	if got := (&memStat{RSS: 9 * 1024, HWM: 12 * 1024}).cell(); got != "9.0 / 12 MB" {
+		t.Errorf("small cell: %q", got)
+	}
+	var none *memStat
+	if none.cell() != "-" {
+		t.Errorf("nil cell: %q", none.cell())
+	}
+	if got := m.detail(); got != "RSS 41 MB (anon 23, file 17)" {
+		t.Errorf("detail: %q", got)
+	}
+	if _, err := parseStatus("Name:\tx\nVmRSS:\t 12 kB\n"); err == nil {
+		t.Error("no VmHWM: no error")
+	}
+	if _, err := parseStatus("VmRSS:\t 12 MB\nVmHWM:\t 12 kB\n"); err == nil {
+		t.Error("unit MB: no error")
+	}
+}
+
+func TestReadMemSelf(t *testing.T) {
+	self, err := readMem(os.Getpid())
+	if err != nil {
+		t.Skip("no /proc:", err)
+	}
+	tree, err := treeMem(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if self.RSS <= 0 || self.HWM < self.RSS || tree.N < 1 || tree.HWM < self.HWM/2 {
+		t.Errorf("self %+v, tree %+v", self, tree)
+	}
+}
+
+func TestParseMemStats(t *testing.T) {
+	const heap = "heap profile: 1: 2 [3: 4] @ heap/1048576\n# runtime.MemStats\n# Alloc = 615848\n# HeapAlloc = 615848\n# HeapSys = 45547520\n# HeapIdle = 43966464\n# HeapInuse = 1581056\n# HeapReleased = 3514368\n# PauseNs = [1 2 3]\n"
+	st := parseMemStats(heap)
+	if st["HeapAlloc"] != 615848 || st["HeapIdle"] != 43966464 || st["HeapReleased"] != 3514368 || len(st) != 6 {
+		t.Errorf("parseMemStats: %v", st)
+	}
+	if got := heapNote(st); got != "Go heap in use 1.5 MB, idle not yet returned 39 MB" {
+		t.Errorf("heapNote: %q", got)
+	}
+	if heapNote(nil) != "" {
+		t.Error("heapNote(nil) is not empty")
+	}
+}
+
+func TestRevocationsLoaded(t *testing.T) {
+	logs := `time=x level=INFO msg="profiler listening" url=http://127.0.0.1:1/debug/pprof/
+time=x level=INFO msg="jwtrevoke listening" url=http://127.0.0.1:2 database=sqlite:///a token_store="" revocations_loaded=1000000
+`
+	if n, ok := revocationsLoaded(logs); !ok || n != 1_000_000 {
+		t.Errorf("revocationsLoaded: %d %v", n, ok)
+	}
+	if _, ok := revocationsLoaded(`msg="other" revocations_loaded=3`); ok {
+		t.Error("revocations_loaded outside the listening line counted")
+	}
+	stale := `time=x level=ERROR msg="revocations are out of date; refusing authentication until the store answers (REVOCATION_FAIL_MODE=closed)" age=4.006255857s`
+	if got := firstStaleAge("a\n" + stale + "\n"); got != "4.006255857s" {
+		t.Errorf("firstStaleAge: %q", got)
+	}
+	if got := firstStaleAge("a\n"); got != "?" {
+		t.Errorf("firstStaleAge of nothing: %q", got)
+	}
+}
+
+func TestHashParams(t *testing.T) {
+	for in, want := range map[string]string{
+		"argon2$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA":    "argon2id m=19456 KiB (19 MiB), t=2, p=1",
+		"argon2$argon2id$v=19$m=12288,t=3,p=1$c2FsdHNhbHQ$aGFzaA":    "argon2id m=12288 KiB (12 MiB), t=3, p=1",
+		"argon2$argon2id$v=19$m=47104,t=1,p=1$c2FsdHNhbHQ$aGFzaA":    "argon2id m=47104 KiB (46 MiB), t=1, p=1",
+		"pbkdf2_sha256$260000$salt$aGFzaA=":                          "PBKDF2-SHA256, 260,000 iterations",
+		"bcrypt_sha256$$2b$12$abcdefghijklmnopqrstuuvwxyz0123456789": "bcrypt_sha256",
+		"": "unrecognised hash",
+	} {
+		if got := hashParams(in); got != want {
+			t.Errorf("hashParams(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSci(t *testing.T) {
+	for n, want := range map[int]string{1_000_000: "1e6", 1000: "1e3", 10_000_000: "1e7", 250_000: "250,000", 100: "100", 1: "1"} {
+		if got := sci(n); got != want {
+			t.Errorf("sci(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestRatiosFastestSeed(t *testing.T) {
+	rows := []row{
+		{Target: targetSeed, Store: "sqlite", Scenario: "me", result: result{RPS: 400, Requests: 4000}},
+		{Target: targetSeed, Store: "postgres-persist", Scenario: "me", result: result{RPS: 800, Requests: 8000}},
+		{Target: targetSeed, Store: "postgres-persist", Scenario: "login", result: result{RPS: 20, Requests: 200, Errors: 50}}, // mostly failed: no reference
+		{Target: targetSeed, Store: "sqlite", Scenario: "login", result: result{RPS: 10, Requests: 100}},
+		{Target: targetJwtrevoke, Store: "sqlite", Scenario: "me", result: result{RPS: 20000}},
+		{Target: targetJwtrevoke, Store: "sqlite", Scenario: "login", result: result{RPS: 50}},
+		{Target: targetJwtrevoke, Store: "sqlite", Scenario: "memory idle", Latency: true},
+		{Target: targetJwtrevoke, Store: "sqlite", Scenario: "memory 1e6", result: result{RPS: 20000}},
+	}
+	ref := ratios(rows)
+	if ref["me"].Store != "postgres-persist" || ref["login"].Store != "sqlite" || len(ref) != 2 {
+		t.Errorf("references: %+v", ref)
+	}
+	if rows[4].VsSeed != 25 || rows[5].VsSeed != 5 || rows[0].VsSeed != 0 || rows[7].VsSeed != 0 || rows[7].VsBaseline != 0 {
+		t.Errorf("ratios: %+v", rows)
+	}
+	rep := report{rows: rows, seedRef: ref}
+	if got := rep.seedRefNote(); got != "me: seed on postgres-persist (800 req/s); login: seed on sqlite (10 req/s)" {
+		t.Errorf("seedRefNote: %q", got)
+	}
+	idle := rows[6]
+	idle.Mem = &memStat{RSS: 40 << 10, HWM: 41 << 10}
+	c := idle.cells()
+	if len(c) != len(header) || c[3] != "-" || c[8] != "40 / 41 MB" || c[9] != "-" || c[11] != "-" {
+		t.Errorf("memory idle cells: %q", c)
+	}
+	if !strings.Contains(rep.table(), "vs seed divides by the fastest seed configuration measured: me: seed on postgres-persist") {
+		t.Errorf("table without the seed reference:\n%s", rep.table())
+	}
+	if s := chartSeries(rows); len(s) != 3 || s[0].label != "seed Django+SimpleJWT sqlite" || s[1].key != targetSeed+"/postgres-persist" {
+		t.Errorf("series: %+v", s)
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	c, err := parseFlags([]string{"-scenario", "me,login,memory", "-seed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.seedDBs, ",") != "sqlite,postgres-persist" || c.revs != 1_000_000 || strings.Join(c.scenarios, ",") != "me,login,memory" {
+		t.Errorf("defaults: %+v", c)
+	}
+	for _, args := range [][]string{
+		{"-seed-db", "oracle"},
+		{"-seed", "-seed-db", ","},
+		{"-revocations", "0"},
+		{"-scenario", "memory,nope"},
+	} {
+		if _, err := parseFlags(args); err == nil {
+			t.Errorf("parseFlags(%q): no error", args)
+		}
+	}
+}
+
+func TestLoginRequestWrkTimeout(t *testing.T) {
+	req := loginRequest("http://127.0.0.1:1")
+	if req.Method != "POST" || req.Timeout <= 2*time.Second || !strings.Contains(string(req.Body), demoEmail) {
+		t.Errorf("loginRequest: %+v", req)
 	}
 }

@@ -33,17 +33,30 @@ var storeColors = map[string]struct {
 	"memory":   {color.RGBA{0x17, 0xbe, 0xcf, 0xff}, "cyan"},
 }
 
-// chartScenarios are the throughput scenarios (propagation and flush
-// measure something else).
-var chartScenarios = []string{"me", "refresh", "rotate", "logout"}
+// chartScenarios are the throughput scenarios (propagation, flush and
+// memory measure something else).
+var chartScenarios = []string{"me", "refresh", "login", "rotate", "logout"}
+
+// seedColors are the seed's bars, by database configuration.
+var seedColors = map[string]struct {
+	c    color.RGBA
+	name string
+}{
+	"sqlite":           {color.RGBA{0xff, 0x7f, 0x0e, 0xff}, "orange"},
+	"postgres":         {color.RGBA{0xbc, 0xbd, 0x22, 0xff}, "olive"},
+	"postgres-persist": {color.RGBA{0xe3, 0x77, 0xc2, 0xff}, "pink"},
+}
 
 func charted(r row) bool {
 	return !r.Latency && r.RPS > 0 && contains(chartScenarios, r.Scenario)
 }
 
 func seriesKey(r row) string {
-	if r.Target == targetJwtrevoke {
+	switch r.Target {
+	case targetJwtrevoke:
 		return r.Store
+	case targetSeed:
+		return r.Target + "/" + r.Store
 	}
 	return r.Target
 }
@@ -66,7 +79,11 @@ func chartSeries(rows []row) []series {
 				case targetBaseline:
 					add(series{t, "bare net/http", color.RGBA{0x7f, 0x7f, 0x7f, 0xff}, "grey"})
 				case targetSeed:
-					add(series{t, "seed Django+SimpleJWT", color.RGBA{0xff, 0x7f, 0x0e, 0xff}, "orange"})
+					sc, ok := seedColors[r.Store]
+					if !ok {
+						sc.c, sc.name = color.RGBA{0xff, 0x7f, 0x0e, 0xff}, "orange"
+					}
+					add(series{seriesKey(r), "seed Django+SimpleJWT " + r.Store, sc.c, sc.name})
 				}
 			}
 		}

@@ -182,13 +182,17 @@ func call(ctx context.Context, c *http.Client, method, url, bearer string, body 
 // request describes a fixed request, which wrk or the Go generator repeat.
 type request struct {
 	Method, URL, Bearer string
-	Body                []byte // JSON
-	Want                int    // expected status
+	Body                []byte        // JSON
+	Want                int           // expected status
+	Timeout             time.Duration // per request, 0: wrk's 2 s, the Go client's 10 s
 }
 
 // fixedOp repeats req.
 func fixedOp(req request) op {
 	return func(ctx context.Context, _ int, c *http.Client) (time.Duration, string, bool) {
+		if req.Timeout > 0 {
+			c.Timeout = req.Timeout
+		}
 		t0 := time.Now()
 		st, _, err := call(ctx, c, req.Method, req.URL, req.Bearer, req.Body)
 		return time.Since(t0), outcome(st, err, req.Want), true
@@ -206,7 +210,11 @@ type loader struct {
 
 func (l *loader) run(ctx context.Context, req request) (result, error) {
 	// One request first: a benchmark of error answers measures nothing.
-	st, body, err := call(ctx, newClient(), req.Method, req.URL, req.Bearer, req.Body)
+	c := newClient()
+	if req.Timeout > 0 {
+		c.Timeout = req.Timeout
+	}
+	st, body, err := call(ctx, c, req.Method, req.URL, req.Bearer, req.Body)
 	if err != nil {
 		return result{}, err
 	}
@@ -222,6 +230,9 @@ func (l *loader) run(ctx context.Context, req request) (result, error) {
 func (l *loader) runWrk(ctx context.Context, req request) (result, error) {
 	secs := max(1, int(math.Round(l.dur.Seconds())))
 	args := []string{fmt.Sprintf("-t%d", min(2, l.conns)), fmt.Sprintf("-c%d", l.conns), fmt.Sprintf("-d%ds", secs), "--latency"}
+	if req.Timeout > 0 {
+		args = append(args, "--timeout", fmt.Sprintf("%ds", max(1, int(math.Ceil(req.Timeout.Seconds())))))
+	}
 	if req.Bearer != "" {
 		args = append(args, "-H", "Authorization: Bearer "+req.Bearer)
 	}

@@ -53,22 +53,40 @@ func runCleanups() {
 
 // proc is a server process the bench started.
 type proc struct {
-	URL  string
-	name string
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	logs strings.Builder
-	done chan struct{}
-	once sync.Once
+	URL      string
+	PprofURL string // jwtrevoke serve --pprof's profiler, "" when none
+	name     string
+	cmd      *exec.Cmd
+	mu       sync.Mutex
+	logs     strings.Builder
+	done     chan struct{}
+	once     sync.Once
 }
 
 var urlRe = regexp.MustCompile(`url=(http://\S+)`)
+
+// profilerLine is how jwtrevoke serve --pprof announces its profiler's
+// url=, logged before the server's own.
+const profilerLine = `msg="profiler listening"`
+
+// inheritedEnv is the bench's environment without the settings that would
+// change what is measured: the argon2id parameters (bench servers keep the
+// server's defaults).
+func inheritedEnv() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "JWTREVOKE_ARGON2_") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
 
 // startProc runs exe and waits until it logs url=http://...
 func startProc(ctx context.Context, name, dir string, env []string, exe string, args ...string) (*proc, error) {
 	p := &proc{name: name, cmd: exec.Command(exe, args...), done: make(chan struct{})}
 	p.cmd.Dir = dir
-	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Env = append(inheritedEnv(), env...)
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
@@ -91,7 +109,11 @@ func startProc(ctx context.Context, name, dir string, env []string, exe string, 
 				p.logs.WriteString(line + "\n")
 			}
 			p.mu.Unlock()
-			if m := urlRe.FindStringSubmatch(line); m != nil {
+			if m := urlRe.FindStringSubmatch(line); m != nil && strings.Contains(line, profilerLine) {
+				p.mu.Lock()
+				p.PprofURL = m[1]
+				p.mu.Unlock()
+			} else if m != nil {
 				select {
 				case found <- m[1]:
 				default:
@@ -113,6 +135,16 @@ func startProc(ctx context.Context, name, dir string, env []string, exe string, 
 		p.stop()
 		return nil, ctx.Err()
 	}
+}
+
+// Pid is the process's id.
+func (p *proc) Pid() int { return p.cmd.Process.Pid }
+
+// profiler returns the --pprof URL, "" when none.
+func (p *proc) profiler() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.PprofURL
 }
 
 func (p *proc) Logs() string {
@@ -174,14 +206,20 @@ type storeURLs struct {
 }
 
 // dbEnv is a fresh store: the server's environment and, for SQL stores,
-// how to reach the database directly (bulk inserts of the flush scenario).
+// how to reach the database directly (bulk inserts of the flush and
+// memory scenarios).
 type dbEnv struct {
 	Kind    string
 	Env     []string
-	Driver  string // database/sql driver of DATABASE, "" when none
+	Driver  string // database/sql driver of DATABASE, "" when none or not SQL for tokens (redis)
 	DSN     string
 	Shared  bool // several processes can share it
 	Dialect string
+	// Users is where users_user is (SQL): the same database, or for
+	// redis the SQLite file; "" driver when none (mongo, memory).
+	UsersDriver, UsersDSN, UsersDialect string
+	// RedisURL and RedisPrefix are TOKEN_STORE's, for redis.
+	RedisURL, RedisPrefix string
 }
 
 // freshStore creates an empty database, schema or key prefix for kind;
@@ -194,7 +232,8 @@ func freshStore(ctx context.Context, kind string, u storeURLs, tmp string) (*dbE
 			return nil, err
 		}
 		path := filepath.Join(dir, "bench.db")
-		return &dbEnv{Kind: kind, Env: []string{"JWTREVOKE_DATABASE=sqlite:///" + path}, Driver: "sqlite", DSN: path, Shared: true, Dialect: "sqlite"}, nil
+		return &dbEnv{Kind: kind, Env: []string{"JWTREVOKE_DATABASE=sqlite:///" + path}, Driver: "sqlite", DSN: path, Shared: true, Dialect: "sqlite",
+			UsersDriver: "sqlite", UsersDSN: path, UsersDialect: "sqlite"}, nil
 	case "memory":
 		return &dbEnv{Kind: kind, Env: []string{"JWTREVOKE_DATABASE=memory://"}}, nil
 	case "postgres":
@@ -202,7 +241,8 @@ func freshStore(ctx context.Context, kind string, u storeURLs, tmp string) (*dbE
 		if err != nil {
 			return nil, err
 		}
-		return &dbEnv{Kind: kind, Env: []string{"JWTREVOKE_DATABASE=" + dsn}, Driver: "pgx", DSN: dsn, Shared: true, Dialect: "postgres"}, nil
+		return &dbEnv{Kind: kind, Env: []string{"JWTREVOKE_DATABASE=" + dsn}, Driver: "pgx", DSN: dsn, Shared: true, Dialect: "postgres",
+			UsersDriver: "pgx", UsersDSN: dsn, UsersDialect: "postgres"}, nil
 	case "mysql":
 		raw, err := freshMySQL(u.MySQL)
 		if err != nil {
@@ -212,7 +252,8 @@ func freshStore(ctx context.Context, kind string, u storeURLs, tmp string) (*dbE
 		if err != nil {
 			return nil, err
 		}
-		return &dbEnv{Kind: kind, Env: []string{"JWTREVOKE_DATABASE=" + raw}, Driver: "mysql", DSN: dsn, Shared: true, Dialect: "mysql"}, nil
+		return &dbEnv{Kind: kind, Env: []string{"JWTREVOKE_DATABASE=" + raw}, Driver: "mysql", DSN: dsn, Shared: true, Dialect: "mysql",
+			UsersDriver: "mysql", UsersDSN: dsn, UsersDialect: "mysql"}, nil
 	case "mongo":
 		raw, err := freshMongo(ctx, u.Mongo)
 		if err != nil {
@@ -225,11 +266,12 @@ func freshStore(ctx context.Context, kind string, u storeURLs, tmp string) (*dbE
 		if err != nil {
 			return nil, err
 		}
-		r, err := freshRedis(u.Redis)
+		r, prefix, err := freshRedis(u.Redis)
 		if err != nil {
 			return nil, err
 		}
-		return &dbEnv{Kind: kind, Env: append(sq.Env, "JWTREVOKE_TOKEN_STORE="+r), Shared: true}, nil
+		return &dbEnv{Kind: kind, Env: append(sq.Env, "JWTREVOKE_TOKEN_STORE="+r), Shared: true,
+			UsersDriver: sq.UsersDriver, UsersDSN: sq.UsersDSN, UsersDialect: sq.UsersDialect, RedisURL: u.Redis, RedisPrefix: prefix}, nil
 	}
 	return nil, fmt.Errorf("unknown store %q (want sqlite, postgres, mysql, redis, mongo or memory)", kind)
 }
@@ -304,30 +346,40 @@ func freshMongo(ctx context.Context, base string) (string, error) {
 	return u.String(), nil
 }
 
-func freshRedis(base string) (string, error) {
+// freshRedis returns TOKEN_STORE's URL with a fresh key prefix, and the
+// prefix.
+func freshRedis(base string) (string, string, error) {
 	opts, err := goredis.ParseURL(base)
 	if err != nil {
-		return "", fmt.Errorf("redis URL: %w", err)
+		return "", "", fmt.Errorf("redis URL: %w", err)
 	}
 	prefix := uniqueName()
 	atExit(func() {
 		c := goredis.NewClient(opts)
 		defer c.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		iter := c.Scan(ctx, 0, "{jwtrevoke}:"+prefix+":*", 1000).Iterator()
+		// UNLINK in batches: the memory scenario leaves millions of keys.
+		var batch []string
+		iter := c.Scan(ctx, 0, "{jwtrevoke}:"+prefix+":*", 5000).Iterator()
 		for iter.Next(ctx) {
-			c.Del(ctx, iter.Val())
+			if batch = append(batch, iter.Val()); len(batch) == 5000 {
+				c.Unlink(ctx, batch...)
+				batch = batch[:0]
+			}
+		}
+		if len(batch) > 0 {
+			c.Unlink(ctx, batch...)
 		}
 	})
 	u, err := url.Parse(base)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	q := u.Query()
 	q.Set("prefix", prefix)
 	u.RawQuery = q.Encode()
-	return u.String(), nil
+	return u.String(), prefix, nil
 }
 
 func redact(raw string) string {

@@ -76,6 +76,7 @@ func (r row) summary() string {
 
 type report struct {
 	rows              []row
+	seedRef           map[string]row // the seed row each scenario's vs seed divides by
 	failures          []string
 	cfg               config
 	started, finished time.Time
@@ -96,11 +97,27 @@ func loadAvg() string {
 	return strings.Join(f[:3], " ")
 }
 
-var header = []string{"target", "store", "scenario", "req/s", "p50", "p99", "vs bare", "vs seed", "requests", "errors", "tool"}
+var header = []string{"target", "store", "scenario", "req/s", "p50", "p99", "vs bare", "vs seed", "RSS / peak", "requests", "errors", "tool"}
 
 func (r row) cells() []string {
+	reqs, tool := strconv.Itoa(r.Requests), r.Tool
+	if r.Latency && r.Requests == 0 && r.Tool == "" {
+		reqs, tool = "-", "-" // memory idle: no requests
+	}
 	return []string{r.Target, r.Store, r.Scenario, r.rps(), fmtDur(r.P50), fmtDur(r.P99),
-		fmtRatio(r.VsBaseline), fmtRatio(r.VsSeed), strconv.Itoa(r.Requests), strconv.Itoa(r.Errors), r.Tool}
+		fmtRatio(r.VsBaseline), fmtRatio(r.VsSeed), r.Mem.cell(), reqs, strconv.Itoa(r.Errors), tool}
+}
+
+// seedRefNote says which seed configuration each scenario's vs seed
+// divides by, "" when none.
+func (rep report) seedRefNote() string {
+	var parts []string
+	for _, sc := range allScenarios {
+		if r, ok := rep.seedRef[sc]; ok {
+			parts = append(parts, fmt.Sprintf("%s: seed on %s (%s req/s)", sc, r.Store, fmtRate(r.RPS)))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 func (rep report) table() string {
@@ -111,6 +128,9 @@ func (rep report) table() string {
 		fmt.Fprintln(tw, strings.Join(r.cells(), "\t")+"\t")
 	}
 	tw.Flush()
+	if n := rep.seedRefNote(); n != "" {
+		fmt.Fprintf(&b, "  vs seed divides by the fastest seed configuration measured: %s\n", n)
+	}
 	for _, r := range rep.rows {
 		if r.Notes != "" {
 			fmt.Fprintf(&b, "  %s %s/%s: %s\n", r.Target, r.Store, r.Scenario, r.Notes)
@@ -176,7 +196,8 @@ func (rep report) markdown() string {
 	}
 	w("; %d connections, %v per run |\n", rep.cfg.conns, rep.cfg.duration)
 	if rep.cfg.seed {
-		w("| seed | %s |\n", cmdOut(rep.python, "-c", "import django, gunicorn, rest_framework, rest_framework_simplejwt as s; print('Django', django.__version__, '/ DRF', rest_framework.__version__, '/ SimpleJWT', getattr(s, '__version__', '?'), '/ gunicorn', gunicorn.__version__, '(2 sync workers), PostgreSQL')"))
+		w("| seed | %s; on %s |\n", cmdOut(rep.python, "-c", "import django, gunicorn, rest_framework, rest_framework_simplejwt as s; print('Django', django.__version__, '/ DRF', rest_framework.__version__, '/ SimpleJWT', getattr(s, '__version__', '?'), '/ gunicorn', gunicorn.__version__, '(2 sync workers)')"),
+			strings.Join(rep.cfg.seedDBs, ", "))
 	}
 	w("\nEverything runs on the same machine over loopback: the load generator, the\n")
 	w("servers and the databases share the CPUs, so the numbers are comparable with\n")
@@ -185,6 +206,9 @@ func (rep report) markdown() string {
 	w("| %s |\n|%s\n", strings.Join(header, " | "), strings.Repeat("---|", len(header)))
 	for _, r := range rep.rows {
 		w("| %s |\n", strings.Join(r.cells(), " | "))
+	}
+	if n := rep.seedRefNote(); n != "" {
+		w("\n*vs seed* divides by the fastest seed configuration measured on the same scenario: %s.\n", n)
 	}
 	notes := false
 	for _, r := range rep.rows {
@@ -205,15 +229,19 @@ func (rep report) markdown() string {
 	w("\n## Scenarios\n\n")
 	w("- **me**: `GET /api/me/` with a valid access token: the token is verified, the revocation check runs (a lookup in memory), the user is resolved. The bare baseline is a plain `net/http` server (`bench/baseline`) answering the same JSON on that route and nothing else; *vs bare* is jwtrevoke's req/s divided by it.\n")
 	w("- **refresh**: `POST /api/token/refresh/` with one refresh token, without rotation.\n")
+	w("- **login**: `POST /api/token/` with the demo user's valid email and password (a session and an outstanding token written per login): the cost is the password hash, argon2id with the server's default parameters (`ARGON2_*` unset; the notes give the parameters read from the stored hash). The seed's user is hashed by Django's default hasher, PBKDF2-SHA256. wrk waits up to 30 s per answer.\n")
 	w("- **rotate**: `ROTATE_REFRESH_TOKENS=true`; each of the N clients keeps its own chain (refresh → new refresh), Go generator.\n")
 	w("- **logout**: sessions logged in before the timed phase (not timed, at most `-sessions`), then `POST /api/logout/` of each, Go generator; p50/p99 are the logouts'. The run ends when the sessions are used up or the duration has passed.\n")
 	w("- **propagation**: two instances on one store; log in, log out on A, poll B (`GET /api/me/`) every 200 µs until it answers 401; the latency is from A's 205 to B's 401. A false accept is a 200 from B more than 1 s after the logout.\n")
 	w("- **flush**: `-flush-rows` expired outstanding tokens (a tenth blacklisted) and a tenth as many expired sessions inserted in bulk, then `jwtrevoke flushexpiredtokens` timed while one client logs in and out; *max login/logout stall* is the slowest login and logout during the flush.\n")
-	w("- *vs seed* divides by the seed's req/s on the same scenario (Django + SimpleJWT under gunicorn with 2 sync workers, the interop project `interop/django`, on PostgreSQL). The seed keeps Django's default `CONN_MAX_AGE=0` (a new PostgreSQL connection per request), and gunicorn's sync workers close the HTTP connection after each answer.\n")
+	w("- **memory idle**: the server's memory on a fresh store holding the demo user only, 2 s after it is ready (a second start: the first one migrated and created the user; nothing requested yet): *RSS / peak* is `VmRSS` / `VmHWM` of `/proc/PID/status` (MB = 2^20 bytes); the notes split it into anonymous memory (heap, stacks) and file pages (the executable), and give the Go heap after a GC, from `serve --pprof`. The issue's target is 50 MB.\n")
+	w("- **memory 1e6** (`-revocations`): that many live revocations (nine in ten of sessions, one in ten of tokens, expiring in a day) inserted in bulk into the stopped server's store (`jwtrevoke_revocation`, or Redis's `rev:<seq>` keys), then the server started again: it serves once it has loaded them (its `revocations_loaded=` log line is checked). req/s, p50 and p99 are those of `GET /api/me/` with them loaded, from 0.5 s after ready and a first 200 on (a long load leaves the server's view of the revocations stale at first: fail-closed, it answers 503 until its next poll; the notes say when it did); *RSS / peak* is read after that run (the peak includes the load); the notes give the RSS when it became ready. The issue's target is 200 MB.\n")
+	w("- **seed** (`-seed`, `-seed-db`): Django + SimpleJWT under gunicorn with 2 sync workers, the interop project `interop/django` with `bench/seed/bench_seed_settings.py`, on each `-seed-db` configuration: `sqlite` (Django's default database, a file), `postgres` (the interop settings: Django's default `CONN_MAX_AGE=0`, a new PostgreSQL connection per request), `postgres-persist` (`CONN_MAX_AGE=600`). gunicorn's sync workers close the HTTP connection after each answer. Its RSS is summed over gunicorn's master and workers (shared pages counted in each).\n")
+	w("- *vs seed* divides by the fastest seed configuration measured on the same scenario (named above the notes).\n")
 	w("- Bench servers run with `LOGIN_RATE_PER_IP=none`, `LOGIN_RATE_PER_ACCOUNT=none`, `ACCESS_TOKEN_LIFETIME=1h`, a fixed HS256 `SIGNING_KEY`, and a fresh schema, database or key prefix per run; `redis` means users in a SQLite file and `TOKEN_STORE` in Redis.\n")
 	w("\n## Chart\n\n")
 	w("![req/s](chart.png)\n\n")
-	w("`chart.png`: req/s (log scale, gridlines at powers of ten) per scenario; bars in each group, left to right: ")
+	w("`chart.png`: req/s (log scale, gridlines at powers of ten) per throughput scenario (memory, flush and propagation are not charted); bars in each group, left to right: ")
 	var legend []string
 	for _, s := range chartSeries(rep.rows) {
 		legend = append(legend, fmt.Sprintf("%s (%s)", s.label, s.colorName))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark suite: installs wrk and gunicorn from Debian when missing,
 # then runs `go run ./bench "$@"` from the module's directory.
-#   bash bench/run.sh -scenario me,refresh -store sqlite,postgres,redis -seed -duration 10s
+#   bash bench/run.sh -scenario me,refresh,login,memory -store sqlite,postgres,redis -seed -seed-db sqlite,postgres,postgres-persist -duration 10s
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"

@@ -4,12 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -27,8 +29,9 @@ type row struct {
 	Store    string
 	Scenario string
 	result
-	Latency    bool    // p50/p99 only: req/s does not apply
-	VsBaseline float64 // req/s ratio, 0 when not applicable
+	Latency    bool     // p50/p99 only: req/s does not apply
+	Mem        *memStat // the server's memory at the end of the run, nil when not read
+	VsBaseline float64  // req/s ratio, 0 when not applicable
 	VsSeed     float64
 	Notes      string
 }
@@ -71,8 +74,10 @@ func (b *bench) run(ctx context.Context, store, scenario string) ([]row, error) 
 		return nil, err
 	}
 	switch scenario {
-	case "me", "refresh":
+	case "me", "refresh", "login":
 		return b.fixed(ctx, db, scenario)
+	case "memory":
+		return b.memory(ctx, db)
 	case "rotate":
 		return b.rotate(ctx, db)
 	case "logout":
@@ -95,6 +100,56 @@ func refreshRequest(base string, p pair) request {
 	return request{Method: http.MethodPost, URL: base + "/api/token/refresh/", Body: body, Want: http.StatusOK}
 }
 
+// loginRequest is login's fixed request: POST /api/token/ with the demo
+// user's credentials. A login is a password hash check (tens of
+// milliseconds), so wrk waits up to 30 s for an answer instead of 2 s.
+func loginRequest(base string) request {
+	body, _ := json.Marshal(map[string]string{"email": demoEmail, "password": demoPassword})
+	return request{Method: http.MethodPost, URL: base + "/api/token/", Body: body, Want: http.StatusOK, Timeout: 30 * time.Second}
+}
+
+// passwordHashOf is the demo user's stored password hash, "" when it
+// cannot be read (no SQL users table).
+func passwordHashOf(ctx context.Context, driver, dsn, dialect string) (string, error) {
+	if driver == "" {
+		return "", nil
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	q := "SELECT password FROM users_user WHERE email = ?"
+	if dialect == "postgres" {
+		q = "SELECT password FROM users_user WHERE email = $1"
+	}
+	var h string
+	err = db.QueryRowContext(ctx, q, demoEmail).Scan(&h)
+	return h, err
+}
+
+// hashParams describes a Django-format password hash's algorithm and
+// parameters, without its salt and hash.
+func hashParams(h string) string {
+	f := strings.Split(h, "$")
+	switch {
+	case len(f) == 6 && f[0] == "argon2" && f[1] == "argon2id":
+		// argon2$argon2id$v=19$m=19456,t=2,p=1$salt$hash
+		var m, t, p int
+		if _, err := fmt.Sscanf(f[3], "m=%d,t=%d,p=%d", &m, &t, &p); err == nil {
+			return fmt.Sprintf("argon2id m=%d KiB (%s MiB), t=%d, p=%d", m, strconv.FormatFloat(float64(m)/1024, 'f', -1, 64), t, p)
+		}
+	case len(f) == 4 && strings.HasPrefix(f[0], "pbkdf2_"):
+		// pbkdf2_sha256$260000$salt$hash
+		if n, err := strconv.Atoi(f[1]); err == nil {
+			return fmt.Sprintf("PBKDF2-%s, %s iterations", strings.ToUpper(strings.TrimPrefix(f[0], "pbkdf2_")), fmtRate(float64(n)))
+		}
+	case len(f) > 0 && f[0] != "":
+		return f[0]
+	}
+	return "unrecognised hash"
+}
+
 func (b *bench) fixed(ctx context.Context, db *dbEnv, scenario string) ([]row, error) {
 	srv, err := b.server(ctx, "jwtrevoke", serverEnv(db), "--demo")
 	if err != nil {
@@ -106,14 +161,34 @@ func (b *bench) fixed(ctx context.Context, db *dbEnv, scenario string) ([]row, e
 		return nil, err
 	}
 	req := meRequest(srv.URL, p)
-	if scenario == "refresh" {
+	var notes []string
+	switch scenario {
+	case "refresh":
 		req = refreshRequest(srv.URL, p)
+	case "login":
+		req = loginRequest(srv.URL)
+		h, err := passwordHashOf(ctx, db.UsersDriver, db.UsersDSN, db.UsersDialect)
+		switch {
+		case err != nil:
+			notes = append(notes, "stored hash unread: "+err.Error())
+		case h != "":
+			notes = append(notes, hashParams(h)+" (the server's defaults, read from the stored hash)")
+		default:
+			notes = append(notes, "the server's default argon2id parameters")
+		}
 	}
 	r, err := b.ld.run(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	return []row{{Target: targetJwtrevoke, Store: db.Kind, Scenario: scenario, result: r, Notes: errorNotes(r, srv)}}, nil
+	var mem *memStat
+	if m, err := readMem(srv.Pid()); err == nil {
+		mem = &m
+	}
+	if e := errorNotes(r, srv); e != "" {
+		notes = append(notes, e)
+	}
+	return []row{{Target: targetJwtrevoke, Store: db.Kind, Scenario: scenario, result: r, Mem: mem, Notes: strings.Join(notes, "; ")}}, nil
 }
 
 // rotate: every client keeps its own chain, each refresh answering the
@@ -428,29 +503,87 @@ SELECT %s, id FROM token_blacklist_outstandingtoken WHERE jti LIKE 'bench-expire
 	return err
 }
 
-// seed runs the seed: the interop Django project (SimpleJWT) under
-// gunicorn with 2 sync workers, on a fresh PostgreSQL schema.
+// seedDBs are the seed's database configurations (-seed-db).
+var seedDBs = []string{"sqlite", "postgres", "postgres-persist"}
+
+// seedDBNote says what a seed configuration is.
+func seedDBNote(db string) string {
+	switch db {
+	case "sqlite":
+		return "SQLite (Django's default database)"
+	case "postgres":
+		return "PostgreSQL, CONN_MAX_AGE=0 (a new connection per request)"
+	case "postgres-persist":
+		return "PostgreSQL, CONN_MAX_AGE=600 (a connection kept per worker)"
+	}
+	return db
+}
+
+// seed runs the seed on each -seed-db configuration.
 func (b *bench) seed(ctx context.Context, scenarios []string) ([]row, error) {
-	dsn, err := freshPostgres(b.cfg.urls.Postgres)
-	if err != nil {
-		return nil, err
+	var rows []row
+	var errs []string
+	for _, db := range b.cfg.seedDBs {
+		if ctx.Err() != nil {
+			break
+		}
+		b.logf("seed on %s: migrating Django, starting gunicorn", db)
+		rs, err := b.seedOn(ctx, db, scenarios)
+		rows = append(rows, rs...)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("on %s: %v", db, err))
+		}
 	}
-	u, err := parseURL(dsn)
-	if err != nil {
-		return nil, err
+	if len(errs) > 0 {
+		return rows, errors.New(strings.Join(errs, "; "))
 	}
+	return rows, nil
+}
+
+// seedOn runs the seed: the interop Django project (SimpleJWT) under
+// gunicorn with 2 sync workers, with bench/seed/bench_seed_settings.py on
+// database configuration db: a fresh SQLite file or PostgreSQL schema.
+func (b *bench) seedOn(ctx context.Context, db string, scenarios []string) ([]row, error) {
 	djdir := filepath.Join(b.root, "interop", "django")
+	seedDir := filepath.Join(b.root, "bench", "seed")
 	env := []string{
 		"INTEROP_SIGNING_KEY=" + signingKey,
-		"INTEROP_DB_HOST=" + u.Hostname(), "INTEROP_DB_PORT=" + u.Port(),
-		"INTEROP_DB_NAME=" + strings.TrimPrefix(u.Path, "/"),
-		"INTEROP_DB_USER=" + u.User.Username(),
-		"INTEROP_DB_SCHEMA=" + u.Query().Get("search_path"),
-		"DJANGO_SETTINGS_MODULE=djproject.settings",
+		"DJANGO_SETTINGS_MODULE=bench_seed_settings",
+		"BENCH_SEED_DB=" + db,
+		"PYTHONPATH=" + strings.Trim(seedDir+string(os.PathListSeparator)+os.Getenv("PYTHONPATH"), string(os.PathListSeparator)),
 		"PYTHONDONTWRITEBYTECODE=1",
 	}
-	if p, ok := u.User.Password(); ok {
-		env = append(env, "INTEROP_DB_PASSWORD="+p)
+	var hashDriver, hashDSN, hashDialect string
+	switch db {
+	case "sqlite":
+		dir, err := os.MkdirTemp(b.tmp, "seed-sqlite-")
+		if err != nil {
+			return nil, err
+		}
+		path := filepath.Join(dir, "db.sqlite3")
+		// The interop settings read these even when they are not used.
+		env = append(env, "BENCH_SEED_SQLITE="+path, "INTEROP_DB_NAME=unused", "INTEROP_DB_SCHEMA=public")
+		hashDriver, hashDSN, hashDialect = "sqlite", path, "sqlite"
+	case "postgres", "postgres-persist":
+		dsn, err := freshPostgres(b.cfg.urls.Postgres)
+		if err != nil {
+			return nil, err
+		}
+		u, err := parseURL(dsn)
+		if err != nil {
+			return nil, err
+		}
+		env = append(env,
+			"INTEROP_DB_HOST="+u.Hostname(), "INTEROP_DB_PORT="+u.Port(),
+			"INTEROP_DB_NAME="+strings.TrimPrefix(u.Path, "/"),
+			"INTEROP_DB_USER="+u.User.Username(),
+			"INTEROP_DB_SCHEMA="+u.Query().Get("search_path"))
+		if p, ok := u.User.Password(); ok {
+			env = append(env, "INTEROP_DB_PASSWORD="+p)
+		}
+		hashDriver, hashDSN, hashDialect = "pgx", dsn, "postgres"
+	default:
+		return nil, fmt.Errorf("unknown seed database %q (want %s)", db, strings.Join(seedDBs, ", "))
 	}
 	manage := func(args ...string) error {
 		cctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
@@ -476,11 +609,11 @@ func (b *bench) seed(ctx context.Context, scenarios []string) ([]row, error) {
 	// gunicorn logs "Listening at: http://..." — startProc waits for url=,
 	// so wait for HTTP instead.
 	g := exec.Command(b.cfg.python, "-m", "gunicorn", "--workers", "2", "--worker-class", "sync",
-		"--bind", addr, "--chdir", djdir, "--pythonpath", filepath.Join(b.root, "bench", "seed"),
+		"--bind", addr, "--chdir", djdir, "--pythonpath", seedDir,
 		"--log-level", "warning", "bench_seed_wsgi:application")
 	g.Env = append(os.Environ(), env...)
-	var glog strings.Builder
-	g.Stdout, g.Stderr = &syncWriter{w: &glog}, &syncWriter{w: &glog}
+	glog := &syncWriter{w: &strings.Builder{}}
+	g.Stdout, g.Stderr = glog, glog
 	if err := g.Start(); err != nil {
 		return nil, fmt.Errorf("gunicorn: %w", err)
 	}
@@ -510,22 +643,55 @@ func (b *bench) seed(ctx context.Context, scenarios []string) ([]row, error) {
 	var rows []row
 	for _, sc := range scenarios {
 		var req request
+		notes := []string{"gunicorn, 2 sync workers", seedDBNote(db)}
 		switch sc {
 		case "me":
 			req = meRequest(base, p)
 		case "refresh":
 			req = refreshRequest(base, p)
+		case "login":
+			req = loginRequest(base)
+			if h, err := passwordHashOf(ctx, hashDriver, hashDSN, hashDialect); err != nil {
+				notes = append(notes, "stored hash unread: "+err.Error())
+			} else {
+				notes = append(notes, hashParams(h)+" (Django's default hasher, read from the stored hash)")
+			}
 		default:
 			continue
 		}
-		b.logf("seed %s ...", sc)
+		b.logf("seed on %s: %s ...", db, sc)
+		logged := len(glog.String())
 		r, err := b.ld.run(ctx, req)
 		if err != nil {
 			return rows, fmt.Errorf("seed %s: %w", sc, err)
 		}
-		rows = append(rows, row{Target: targetSeed, Store: "postgres", Scenario: sc, result: r, Notes: strings.TrimSuffix("gunicorn, 2 sync workers; "+errorNotes(r, nil), "; ")})
+		var mem *memStat
+		if m, err := treeMem(g.Process.Pid); err == nil {
+			mem = &m
+			notes = append(notes, fmt.Sprintf("RSS summed over gunicorn's %d processes", m.N))
+		}
+		if e := errorNotes(r, nil); e != "" {
+			notes = append(notes, e)
+		}
+		if bad := gunicornErrors(glog.String()[logged:]); bad != "" {
+			notes = append(notes, "gunicorn logged: "+truncate(bad, 300))
+		}
+		row := row{Target: targetSeed, Store: db, Scenario: sc, result: r, Mem: mem, Notes: strings.Join(notes, "; ")}
+		b.logf("  %s", row.summary())
+		rows = append(rows, row)
 	}
 	return rows, nil
+}
+
+// gunicornErrors is the first line of gunicorn's log that reports an
+// error or a worker timeout.
+func gunicornErrors(log string) string {
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, "[ERROR]") || strings.Contains(line, "[CRITICAL]") || strings.Contains(line, "Traceback") {
+			return strings.TrimSpace(line)
+		}
+	}
+	return ""
 }
 
 // baseline measures the bare net/http server on GET /api/me/.
@@ -539,7 +705,11 @@ func (b *bench) baseline(ctx context.Context, exe string) (row, error) {
 	if err != nil {
 		return row{}, err
 	}
-	return row{Target: targetBaseline, Store: "-", Scenario: "me", result: r, Notes: errorNotes(r, p)}, nil
+	var mem *memStat
+	if m, err := readMem(p.Pid()); err == nil {
+		mem = &m
+	}
+	return row{Target: targetBaseline, Store: "-", Scenario: "me", result: r, Mem: mem, Notes: errorNotes(r, p)}, nil
 }
 
 // errorNotes says what a run's errors were: wrk's counts and the
@@ -573,6 +743,12 @@ func truncate(s string, n int) string {
 type syncWriter struct {
 	mu sync.Mutex
 	w  *strings.Builder
+}
+
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.String()
 }
 
 func (s *syncWriter) Write(p []byte) (int, error) {

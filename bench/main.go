@@ -199,7 +199,7 @@ func run(ctx context.Context, cfg config) error {
 		gen = "wrk"
 	}
 	logf("load generator for fixed requests: %s; %d connections, %v each", gen, cfg.conns, cfg.duration)
-	b := &bench{cfg: cfg, bin: bin, root: root, tmp: tmp, logf: logf,
+	b := &bench{cfg: cfg, bin: bin, root: root, tmp: tmp, logf: logf, baseExe: baseExe,
 		ld: &loader{wrk: wrk, conns: cfg.conns, dur: cfg.duration, tmp: tmp}}
 
 	var rows []row
@@ -288,7 +288,7 @@ func ratios(rows []row) map[string]row {
 		if r.Latency || r.RPS == 0 || r.Scenario == "flush" {
 			continue
 		}
-		if r.Scenario == "me" && base > 0 && r.Target != targetBaseline {
+		if r.Scenario == "me" && base > 0 && r.Target != targetBaseline && r.VsBaseline == 0 { // not paired
 			r.VsBaseline = r.RPS / base
 		}
 		if s := seed[r.Scenario].RPS; s > 0 && r.Target != targetSeed {

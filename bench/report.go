@@ -227,7 +227,7 @@ func (rep report) markdown() string {
 		}
 	}
 	w("\n## Scenarios\n\n")
-	w("- **me**: `GET /api/me/` with a valid access token: the token is verified, the revocation check runs (a lookup in memory), the user is resolved. The bare baseline is a plain `net/http` server (`bench/baseline`) answering the same JSON on that route and nothing else; *vs bare* is jwtrevoke's req/s divided by it.\n")
+	w("- **me**: `GET /api/me/` with a valid access token: the token is verified, the revocation check runs (a lookup in memory), the user is resolved. The bare baseline is a plain `net/http` server (`bench/baseline`) answering the same JSON on that route and nothing else, sent the same request bytes (its token ignored); *vs bare* is jwtrevoke's req/s divided by the bare server's, measured in five turns alternating between the two (bare first, a fifth of the duration each), the median of the five ratios: the machine's load moves from second to second, so runs made minutes apart would compare the load, not the servers. The baseline row is a run of its own at the start.\n")
 	w("- **refresh**: `POST /api/token/refresh/` with one refresh token, without rotation.\n")
 	w("- **login**: `POST /api/token/` with the demo user's valid email and password (a session and an outstanding token written per login): the cost is the password hash, argon2id with the server's default parameters (`ARGON2_*` unset; the notes give the parameters read from the stored hash). The seed's user is hashed by Django's default hasher, PBKDF2-SHA256. wrk waits up to 30 s per answer.\n")
 	w("- **rotate**: `ROTATE_REFRESH_TOKENS=true`; each of the N clients keeps its own chain (refresh → new refresh), Go generator.\n")

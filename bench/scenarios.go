@@ -50,6 +50,9 @@ type bench struct {
 	tmp  string
 	ld   *loader
 	logf func(format string, args ...any)
+	// baseExe is the bare baseline's binary: the me scenario runs it in
+	// turns with jwtrevoke (paired).
+	baseExe string
 }
 
 // serverEnv is the environment of a bench server on db.
@@ -177,7 +180,17 @@ func (b *bench) fixed(ctx context.Context, db *dbEnv, scenario string) ([]row, e
 			notes = append(notes, "the server's default argon2id parameters")
 		}
 	}
-	r, err := b.ld.run(ctx, req)
+	var (
+		r     result
+		ratio float64
+	)
+	if scenario == "me" && b.baseExe != "" {
+		var pn []string
+		r, ratio, pn, err = b.paired(ctx, req)
+		notes = append(notes, pn...)
+	} else {
+		r, err = b.ld.run(ctx, req)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +201,7 @@ func (b *bench) fixed(ctx context.Context, db *dbEnv, scenario string) ([]row, e
 	if e := errorNotes(r, srv); e != "" {
 		notes = append(notes, e)
 	}
-	return []row{{Target: targetJwtrevoke, Store: db.Kind, Scenario: scenario, result: r, Mem: mem, Notes: strings.Join(notes, "; ")}}, nil
+	return []row{{Target: targetJwtrevoke, Store: db.Kind, Scenario: scenario, result: r, Mem: mem, VsBaseline: ratio, Notes: strings.Join(notes, "; ")}}, nil
 }
 
 // rotate: every client keeps its own chain, each refresh answering the

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// pairedRounds is how many turns the me scenario takes between the bare
+// baseline and jwtrevoke, each a fifth of the duration: the machine's
+// load changes from second to second, and a ratio of runs made far
+// apart measures that change more than the servers.
+const pairedRounds = 5
+
+// paired runs req against jwtrevoke and the same request (the same
+// bytes: the baseline ignores the token) against the bare baseline in
+// pairedRounds turns, bare first, each a fifth of the duration. It
+// returns jwtrevoke's result over all its turns (p50/p99 of its median
+// turn) and the median of the turns' req/s ratios.
+func (b *bench) paired(ctx context.Context, req request) (result, float64, []string, error) {
+	base, err := startProc(ctx, "baseline", b.tmp, nil, b.baseExe)
+	if err != nil {
+		return result{}, 0, nil, err
+	}
+	defer base.stop()
+	ld := *b.ld
+	ld.dur = max(b.ld.dur/pairedRounds, 2*time.Second)
+	bareReq := req
+	bareReq.URL = base.URL + "/api/me/"
+	type turn struct {
+		ours  result
+		bare  float64
+		ratio float64
+	}
+	var turns []turn
+	var total result
+	for range pairedRounds {
+		br, err := ld.run(ctx, bareReq)
+		if err != nil {
+			return result{}, 0, nil, fmt.Errorf("baseline: %w", err)
+		}
+		or, err := ld.run(ctx, req)
+		if err != nil {
+			return result{}, 0, nil, err
+		}
+		turns = append(turns, turn{or, br.RPS, or.RPS / br.RPS})
+		total.Tool = or.Tool
+		total.Requests += or.Requests
+		total.Errors += or.Errors
+		total.Elapsed += or.Elapsed
+		total.Max = max(total.Max, or.Max)
+		if or.Detail != "" {
+			total.Detail = or.Detail
+		}
+	}
+	sorted := slices.Clone(turns)
+	slices.SortFunc(sorted, func(a, b turn) int { return cmp.Compare(a.ratio, b.ratio) })
+	med := sorted[len(sorted)/2]
+	total.RPS = float64(total.Requests) / total.Elapsed.Seconds()
+	total.P50, total.P99 = med.ours.P50, med.ours.P99
+	var parts []string
+	for _, t := range turns {
+		parts = append(parts, fmt.Sprintf("%.0f/%.0f", t.ours.RPS, t.bare))
+	}
+	note := fmt.Sprintf("vs bare: the median of %d turns taken in alternation with the bare baseline (jwtrevoke/bare req/s: %s; ratios %.2f to %.2f)",
+		len(turns), strings.Join(parts, ", "), sorted[0].ratio, sorted[len(sorted)-1].ratio)
+	return total, med.ratio, []string{note}, nil
+}

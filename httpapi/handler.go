@@ -57,6 +57,10 @@ type route struct {
 //	POST /api/logout/all/       log out every session of the user (Bearer)
 //	GET  /api/me/               the authenticated user (Bearer)
 //	GET  /.well-known/jwks.json the public keys (none for HMAC)
+//	GET  /api/schema/           the OpenAPI 3.1 description of these routes
+//	GET  /api/docs/             an interactive page on it (embedded assets)
+//
+// and the password change, sessions and audit routes (see the schema).
 func New(svc *jwtrevoke.Service, opts Options) *Handler {
 	h := &Handler{
 		svc:      svc,
@@ -87,6 +91,10 @@ func New(svc *jwtrevoke.Service, opts Options) *Handler {
 	h.handle("/api/audit/", "Audit Trail", "GET", h.Protect(http.HandlerFunc(h.audit)))
 	h.handle(sessionsPath+"/{id}/", "Session Instance", "DELETE", h.Protect(http.HandlerFunc(h.endSession)))
 	h.handle("/.well-known/jwks.json", "JSON Web Key Set", "GET", http.HandlerFunc(h.jwks))
+	h.handle("/api/schema/", "OpenAPI Schema", "GET", http.HandlerFunc(h.schema))
+	h.handle("/api/docs/", "API Docs", "GET", http.HandlerFunc(h.docs))
+	h.handle("/api/docs/docs.js", "API Docs Script", "GET", docsAsset("docs.js", "text/javascript; charset=utf-8"))
+	h.handle("/api/docs/docs.css", "API Docs Style", "GET", docsAsset("docs.css", "text/css; charset=utf-8"))
 	return h
 }
 

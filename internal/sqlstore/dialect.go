@@ -29,9 +29,28 @@ type Dialect struct {
 	// IsRetryable reports a deadlock or serialization failure, after which
 	// the whole transaction is run again.
 	IsRetryable func(error) bool
-	// AfterRevocations, when set, runs in the transaction that recorded
-	// revocations: PostgreSQL's NOTIFY, delivered to listeners on commit.
+	// AfterRevocations, when set, is a statement that tells the other
+	// instances that revocations were recorded (PostgreSQL's NOTIFY). It
+	// runs after the recording transaction has committed, never inside it
+	// (PostgreSQL serializes the commits of notifying transactions on one
+	// lock held through their WAL flush), from one background notifier per
+	// Store that coalesces a burst of commits into few statements: every
+	// commit is followed by a statement that starts after it. Listeners
+	// only need the poke; they read the revocations from the tables.
 	AfterRevocations string
+	// UpdateReturning means UPDATE ... RETURNING works (SQLite 3.35 and
+	// later, PostgreSQL; not MySQL or MariaDB).
+	UpdateReturning bool
+	// WritableCTE means data-modifying statements work in WITH
+	// (PostgreSQL): a logout is then written by one statement, see
+	// recordStatement.
+	WritableCTE bool
+	// GroupCommit runs concurrent write transactions together: one
+	// database transaction for a whole queue of callers, each inside a
+	// savepoint of its own, committed once (one fsync) for all of them. For
+	// single-writer databases (SQLite), whose writers otherwise each wait
+	// for the others' fsyncs in turn. See groupCommit.
+	GroupCommit bool
 	// Counter is how CountAttempt adds to a counter atomically.
 	Counter Counter
 }

@@ -25,25 +25,53 @@ type Store struct {
 	// single-connection W so that writers queue in Go instead of failing
 	// with "database is locked".
 	W, R *sql.DB
+	// group, when the dialect asks for group commit, runs the write
+	// transactions of write.
+	group *groupCommit
+	// notify, when the dialect has AfterRevocations, sends it after
+	// commits that recorded revocations.
+	notify *notifier
 }
 
 // New returns a Store over the given pools.
-func New(d *Dialect, w, r *sql.DB) *Store { return &Store{d: d, W: w, R: r} }
+func New(d *Dialect, w, r *sql.DB) *Store {
+	s := &Store{d: d, W: w, R: r}
+	if d.GroupCommit {
+		s.group = newGroupCommit(w)
+	}
+	if d.AfterRevocations != "" {
+		s.notify = newNotifier(w, d.AfterRevocations)
+	}
+	return s
+}
 
-// Close closes both pools.
+// Close closes both pools, after sending a notification still pending.
 func (s *Store) Close() error {
+	if s.notify != nil {
+		s.notify.close()
+	}
 	if s.R == s.W {
 		return s.W.Close()
 	}
 	return errors.Join(s.R.Close(), s.W.Close())
 }
 
+// revoked is called after a commit that recorded revocations: it returns
+// once the other instances have been notified (see notifier.announce).
+func (s *Store) revoked(ctx context.Context, revs []jwtrevoke.Revocation) {
+	if len(revs) > 0 && s.notify != nil {
+		s.notify.announce(ctx)
+	}
+}
+
 // maxAttempts bounds how often a transaction is retried after a deadlock
 // or serialization failure.
 const maxAttempts = 8
 
-// tx runs fn in a write transaction and commits it, running it again after
-// a deadlock or serialization failure.
+// tx runs fn in a write transaction of its own and commits it, running it
+// again after a deadlock or serialization failure. fn uses its caller's
+// context, so it never joins a group commit (see write): Migrate and
+// FlushExpired, whose work is long or DDL, run this way.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return s.retry(ctx, func() error { return s.tryTx(ctx, fn) })
 }
@@ -66,6 +94,27 @@ func (s *Store) retry(ctx context.Context, fn func() error) error {
 		}
 	}
 	return err
+}
+
+// write runs fn in a write transaction and commits it, running it again
+// after a deadlock or serialization failure, as tx does; with group
+// commit, in a transaction shared with other callers (see groupCommit). fn
+// must do all its work through the context and transaction it is given.
+func (s *Store) write(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
+	if s.group == nil {
+		return s.tx(ctx, func(tx *sql.Tx) error { return fn(ctx, tx) })
+	}
+	return s.retry(ctx, func() error { return s.group.do(ctx, fn) })
+}
+
+// autocommit runs fn, a single statement, on the write pool; with group
+// commit, as one caller of a shared transaction, rather than paying a
+// commit of its own.
+func (s *Store) autocommit(ctx context.Context, fn func(context.Context, execer) error) error {
+	if s.group == nil {
+		return fn(ctx, s.W)
+	}
+	return s.group.do(ctx, func(ctx context.Context, tx *sql.Tx) error { return fn(ctx, tx) })
 }
 
 func (s *Store) tryTx(ctx context.Context, fn func(*sql.Tx) error) error {
@@ -186,9 +235,14 @@ func Statements(body string) []string {
 
 // CreateUser implements jwtrevoke.Store.
 func (s *Store) CreateUser(ctx context.Context, u *jwtrevoke.User) error {
-	id, err := s.insertID(ctx, s.W, `INSERT INTO users_user (password, last_login, is_superuser, first_name, last_name, is_staff, is_active, date_joined, email)
+	var id int64
+	err := s.autocommit(ctx, func(ctx context.Context, ex execer) error {
+		var err error
+		id, err = s.insertID(ctx, ex, `INSERT INTO users_user (password, last_login, is_superuser, first_name, last_name, is_staff, is_active, date_joined, email)
 		VALUES (?, ?, ?, '', '', ?, ?, ?, ?)`, "id",
-		u.PasswordHash, s.optT(u.LastLogin), u.IsSuperuser, u.IsStaff, u.IsActive, s.t(u.DateJoined), u.Email)
+			u.PasswordHash, s.optT(u.LastLogin), u.IsSuperuser, u.IsStaff, u.IsActive, s.t(u.DateJoined), u.Email)
+		return err
+	})
 	if s.d.IsUnique(err) {
 		return fmt.Errorf("create user %q: %w", u.Email, jwtrevoke.ErrExists)
 	}
@@ -237,7 +291,7 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*jwtrevoke.User,
 // UpdateUser implements jwtrevoke.Store.
 func (s *Store) UpdateUser(ctx context.Context, u *jwtrevoke.User) error {
 	var n int
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// Counted with a SELECT: MySQL reports 0 affected rows when nothing changed.
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT count(*) FROM users_user WHERE id = ?`), u.ID).Scan(&n); err != nil || n == 0 {
 			return err
@@ -276,23 +330,39 @@ func (s *Store) insertToken(ctx context.Context, tx *sql.Tx, t jwtrevoke.Outstan
 }
 
 // blacklistToken get-or-creates t's outstanding row and adds its
-// blacklisted row; ErrBlacklisted if it already has one.
+// blacklisted row; ErrBlacklisted if it already has one. The token is
+// almost always outstanding already (issued by this store): the
+// blacklisted row is inserted first, and the outstanding row only when
+// that found none.
 func (s *Store) blacklistToken(ctx context.Context, tx *sql.Tx, t jwtrevoke.OutstandingToken, now time.Time) error {
+	blacklist := func() (int64, error) {
+		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO token_blacklist_blacklistedtoken (blacklisted_at, token_id)
+		SELECT ?, id FROM token_blacklist_outstandingtoken WHERE jti = ?`), s.t(now), t.JTI)
+		if s.d.IsUnique(err) {
+			return 0, fmt.Errorf("token %s: %w", t.JTI, jwtrevoke.ErrBlacklisted)
+		}
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	}
+	switch n, err := blacklist(); {
+	case err != nil:
+		return err
+	case n > 0:
+		return nil
+	}
 	if _, err := tx.ExecContext(ctx, s.q(s.d.InsertIgnore(tokenInsert, "jti")),
 		t.Token, s.optT(t.CreatedAt), s.t(t.ExpiresAt), optID(t.UserID), t.JTI); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO token_blacklist_blacklistedtoken (blacklisted_at, token_id)
-		SELECT ?, id FROM token_blacklist_outstandingtoken WHERE jti = ?`), s.t(now), t.JTI)
-	if s.d.IsUnique(err) {
-		return fmt.Errorf("token %s: %w", t.JTI, jwtrevoke.ErrBlacklisted)
-	}
+	_, err := blacklist()
 	return err
 }
 
 // IssueSession implements jwtrevoke.Store.
 func (s *Store) IssueSession(ctx context.Context, t jwtrevoke.OutstandingToken, sess jwtrevoke.Session) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.insertToken(ctx, tx, t); err != nil {
 			return err
 		}
@@ -329,19 +399,12 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, now time.Time, revs []jw
 	out := make([]jwtrevoke.Revocation, 0, len(revs))
 	for i, r := range revs {
 		if r.SessionID != "" {
-			var exp scanTime
-			err := tx.QueryRowContext(ctx, s.q(`SELECT expires_at FROM jwtrevoke_session WHERE id = ?`), r.SessionID).Scan(&exp)
-			switch {
-			case err == nil:
-				if exp.t.After(r.ExpiresAt) {
-					r.ExpiresAt = exp.t
-				}
-				if _, err := tx.ExecContext(ctx, s.q(`UPDATE jwtrevoke_session SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`),
-					s.t(now), r.SessionID); err != nil {
-					return nil, err
-				}
-			case !errors.Is(err, sql.ErrNoRows):
+			exp, found, err := s.revokeSessionRow(ctx, tx, r.SessionID, now)
+			if err != nil {
 				return nil, err
+			}
+			if found && exp.After(r.ExpiresAt) {
+				r.ExpiresAt = exp
 			}
 		}
 		if r.CreatedAt.IsZero() {
@@ -366,18 +429,56 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, now time.Time, revs []jw
 		}
 		out = append(out, r)
 	}
-	if len(out) > 0 && s.d.AfterRevocations != "" {
-		if _, err := tx.ExecContext(ctx, s.d.AfterRevocations); err != nil {
-			return nil, err
+	return out, nil
+}
+
+// revokeSessionRow marks session id revoked at now unless it is already,
+// and returns its expiry; found is false when there is no such session.
+// One statement where UPDATE ... RETURNING works.
+func (s *Store) revokeSessionRow(ctx context.Context, tx *sql.Tx, id string, now time.Time) (exp time.Time, found bool, err error) {
+	var st scanTime
+	if s.d.UpdateReturning {
+		err = tx.QueryRowContext(ctx, s.q(`UPDATE jwtrevoke_session SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? RETURNING expires_at`),
+			s.t(now), id).Scan(&st)
+	} else {
+		err = tx.QueryRowContext(ctx, s.q(`SELECT expires_at FROM jwtrevoke_session WHERE id = ?`), id).Scan(&st)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, s.q(`UPDATE jwtrevoke_session SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`), s.t(now), id)
 		}
 	}
-	return out, nil
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return time.Time{}, false, nil
+	case err != nil:
+		return time.Time{}, false, err
+	}
+	return st.t, true, nil
 }
 
 // Blacklist implements jwtrevoke.Store.
 func (s *Store) Blacklist(ctx context.Context, t jwtrevoke.OutstandingToken, revs ...jwtrevoke.Revocation) ([]jwtrevoke.Revocation, error) {
+	if s.d.WritableCTE {
+		var (
+			out []jwtrevoke.Revocation
+			ok  bool
+		)
+		err := s.retry(ctx, func() error {
+			var err error
+			out, ok, err = s.recordStatement(ctx, &t, time.Now(), revs, len(revs))
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("blacklist token: %w", err)
+		}
+		if ok {
+			s.revoked(ctx, out)
+			return out, nil
+		}
+		// Not outstanding (nothing was written): the transaction below
+		// creates its row.
+	}
 	var out []jwtrevoke.Revocation
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		now := time.Now()
 		if err := s.blacklistToken(ctx, tx, t, now); err != nil {
 			return err
@@ -389,6 +490,7 @@ func (s *Store) Blacklist(ctx context.Context, t jwtrevoke.OutstandingToken, rev
 	if err != nil {
 		return nil, fmt.Errorf("blacklist token: %w", err)
 	}
+	s.revoked(ctx, out)
 	return out, nil
 }
 
@@ -435,7 +537,7 @@ func (s *Store) Rotate(ctx context.Context, r jwtrevoke.Rotation) (jwtrevoke.Rot
 	var err error
 	for range maxAttempts {
 		var rec jwtrevoke.Rotation
-		err = s.tx(ctx, func(tx *sql.Tx) error {
+		err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			var err error
 			switch rec, err = s.rotation(ctx, tx, r.Old.JTI); {
 			case err == nil:
@@ -493,8 +595,26 @@ func (s *Store) RevokeSession(ctx context.Context, rev jwtrevoke.Revocation) ([]
 	if rev.SessionID == "" {
 		return nil, errors.New("revoke session: no session id")
 	}
+	if s.d.WritableCTE {
+		var (
+			out []jwtrevoke.Revocation
+			ok  bool
+		)
+		err := s.retry(ctx, func() error {
+			var err error
+			out, ok, err = s.recordStatement(ctx, nil, time.Now(), []jwtrevoke.Revocation{rev}, 1)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("revoke session: %w", err)
+		}
+		if ok { // always, with a single revocation
+			s.revoked(ctx, out)
+			return out, nil
+		}
+	}
 	var out []jwtrevoke.Revocation
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		out, err = s.record(ctx, tx, time.Now(), []jwtrevoke.Revocation{rev}, 1)
 		return err
@@ -502,13 +622,14 @@ func (s *Store) RevokeSession(ctx context.Context, rev jwtrevoke.Revocation) ([]
 	if err != nil {
 		return nil, fmt.Errorf("revoke session: %w", err)
 	}
+	s.revoked(ctx, out)
 	return out, nil
 }
 
 // RevokeUser implements jwtrevoke.Store.
 func (s *Store) RevokeUser(ctx context.Context, rev jwtrevoke.Revocation) ([]jwtrevoke.Revocation, error) {
 	var out []jwtrevoke.Revocation
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		now := time.Now()
 		ts := s.t(now)
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO token_blacklist_blacklistedtoken (blacklisted_at, token_id)
@@ -539,36 +660,14 @@ func (s *Store) RevokeUser(ctx context.Context, rev jwtrevoke.Revocation) ([]jwt
 	if err != nil {
 		return nil, fmt.Errorf("revoke user: %w", err)
 	}
+	s.revoked(ctx, out)
 	return out, nil
 }
 
 // Revocations implements jwtrevoke.Store.
 func (s *Store) Revocations(ctx context.Context, afterSeq int64, now time.Time) ([]jwtrevoke.Revocation, error) {
-	rows, err := s.R.QueryContext(ctx, s.q(`SELECT seq, session_id, jti, user_id, not_before, expires_at, reason, created_at
-		FROM jwtrevoke_revocation WHERE seq > ? AND expires_at > ? ORDER BY seq`), afterSeq, s.t(now))
-	if err != nil {
-		return nil, fmt.Errorf("list revocations: %w", err)
-	}
-	defer rows.Close()
-	var out []jwtrevoke.Revocation
-	for rows.Next() {
-		var (
-			r                           jwtrevoke.Revocation
-			notBefore, expires, created scanTime
-		)
-		if err := rows.Scan(&r.Seq, &r.SessionID, &r.JTI, &r.UserID, &notBefore, &expires, &r.Reason, &created); err != nil {
-			return nil, fmt.Errorf("list revocations: %w", err)
-		}
-		if notBefore.valid {
-			r.NotBefore = notBefore.t
-		}
-		r.ExpiresAt, r.CreatedAt = expires.t, created.t
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list revocations: %w", err)
-	}
-	return out, nil
+	revs, _, err := s.RevocationsPage(ctx, afterSeq, now, 0)
+	return revs, err
 }
 
 // Sessions implements jwtrevoke.Store.
@@ -648,70 +747,274 @@ func (s *Store) OutstandingTokens(ctx context.Context, q jwtrevoke.TokenQuery) (
 	return out, nil
 }
 
-// FlushExpired implements jwtrevoke.Store: each batch is its own short
-// transaction, so logins and logouts wait at most one batch.
-func (s *Store) FlushExpired(ctx context.Context, now time.Time, batch int) (jwtrevoke.FlushResult, error) {
-	var res jwtrevoke.FlushResult
+// FlushExpired implements jwtrevoke.Store. Each table is walked in key
+// order from where the previous batch ended: a read picks the keys of the
+// next batch (the first expired rows after the last key seen, through the
+// primary key, so that no batch scans again what earlier batches deleted
+// or kept), then a short write transaction deletes exactly those rows,
+// checking again that they have expired. Tokens go with their blacklisted
+// rows, deleted first (the foreign key) in the same transaction. Counts
+// are taken from a transaction only once it has committed, so a retried
+// transaction is counted once.
+//
+// On SQLite, a single writer, the batches are also paced (see flushPace)
+// so that the server's writers, waiting for the lock, get it between them.
+func (s *Store) FlushExpired(ctx context.Context, now time.Time, batch int) (res jwtrevoke.FlushResult, err error) {
 	if batch < 1 {
 		batch = 1000
 	}
 	ts := s.t(now)
-	// The derived table (SELECT ... FROM (...) AS b) lets MySQL use LIMIT
-	// in the subquery and delete from the table it selects from.
-	expired := `SELECT id FROM (SELECT id FROM token_blacklist_outstandingtoken WHERE expires_at <= ? ORDER BY id LIMIT ?) AS expired`
-	for {
-		var n int64
-		err := s.tx(ctx, func(tx *sql.Tx) error {
-			b, err := tx.ExecContext(ctx, s.q(`DELETE FROM token_blacklist_blacklistedtoken WHERE token_id IN (`+expired+`)`), ts, batch)
-			if err != nil {
-				return err
-			}
-			o, err := tx.ExecContext(ctx, s.q(`DELETE FROM token_blacklist_outstandingtoken WHERE id IN (`+expired+`)`), ts, batch)
-			if err != nil {
-				return err
-			}
-			nb, _ := b.RowsAffected()
-			n, _ = o.RowsAffected()
-			res.Blacklisted += nb
-			res.Outstanding += n
-			return nil
-		})
+	pace, err := s.newFlushPace(ctx, batch)
+	if err != nil {
+		return res, fmt.Errorf("flush expired tokens: %w", err)
+	}
+	defer func() {
+		if cerr := pace.close(); cerr != nil && err == nil {
+			err = fmt.Errorf("flush expired tokens: %w", cerr)
+		}
+	}()
+	tokens := flushTable{table: "token_blacklist_outstandingtoken", key: "id", expires: "expires_at", intKey: true}
+	err = s.flushTable(ctx, pace, tokens, ts, &res.Outstanding, func(tx *sql.Tx, in string, args []any) (int64, error) {
+		r, err := tx.ExecContext(ctx, s.q(`DELETE FROM token_blacklist_blacklistedtoken WHERE token_id IN
+			(SELECT id FROM token_blacklist_outstandingtoken WHERE id IN (`+in+`) AND expires_at <= ?)`), args...)
 		if err != nil {
-			return res, fmt.Errorf("flush expired tokens: %w", err)
+			return 0, err
 		}
-		if n < int64(batch) {
-			break
-		}
+		return r.RowsAffected()
+	}, &res.Blacklisted)
+	if err != nil {
+		return res, fmt.Errorf("flush expired tokens: %w", err)
 	}
 	for _, t := range []struct {
-		table, key, expires string
-		count               *int64
+		flushTable
+		count *int64
 	}{
-		{"jwtrevoke_session", "id", "expires_at", &res.Sessions},
-		{"jwtrevoke_revocation", "seq", "expires_at", &res.Revocations},
-		{"jwtrevoke_rotation", "old_jti", "expires_at", &res.Rotations},
-		{"jwtrevoke_audit", "id", "keep_until", &res.Audit},
-		{"jwtrevoke_attempt", "k", "expires_at", &res.Attempts},
+		{flushTable{"jwtrevoke_session", "id", "expires_at", false}, &res.Sessions},
+		{flushTable{"jwtrevoke_revocation", "seq", "expires_at", true}, &res.Revocations},
+		{flushTable{"jwtrevoke_rotation", "old_jti", "expires_at", false}, &res.Rotations},
+		{flushTable{"jwtrevoke_audit", "id", "keep_until", true}, &res.Audit},
+		{flushTable{"jwtrevoke_attempt", "k", "expires_at", false}, &res.Attempts},
 	} {
-		for {
-			r, err := s.W.ExecContext(ctx, s.q(`DELETE FROM `+t.table+` WHERE `+t.key+` IN (SELECT `+t.key+` FROM (SELECT `+t.key+` FROM `+t.table+` WHERE `+t.expires+` <= ? ORDER BY `+t.key+` LIMIT ?) AS expired)`), ts, batch)
-			if err != nil {
-				return res, fmt.Errorf("flush expired %s: %w", t.table, err)
-			}
-			n, _ := r.RowsAffected()
-			*t.count += n
-			if n < int64(batch) {
-				break
-			}
+		if err := s.flushTable(ctx, pace, t.flushTable, ts, t.count, nil, nil); err != nil {
+			return res, fmt.Errorf("flush expired %s: %w", t.table, err)
 		}
 	}
 	return res, nil
 }
 
+// flushTable is a table FlushExpired deletes from: the rows whose expires
+// column is at or before the flush's time, found in the order of key, the
+// primary key (an integer when intKey, else text).
+type flushTable struct {
+	table, key, expires string
+	intKey              bool
+}
+
+// flushMaxKeys bounds the rows of one flush transaction whatever the batch:
+// their keys are parameters of its statements (SQLite allows 32,766).
+const flushMaxKeys = 10_000
+
+// flushTable deletes t's expired rows (at or before ts) in batches, adding
+// the count deleted to *count. first, when set, runs in each batch's
+// transaction before the rows are deleted, with the same IN list and
+// arguments (the keys, then ts), and its count goes to *firstCount.
+func (s *Store) flushTable(ctx context.Context, pace *flushPace, t flushTable, ts any, count *int64,
+	first func(tx *sql.Tx, in string, args []any) (int64, error), firstCount *int64) error {
+	keys, err := s.expiredKeys(ctx, t, ts, nil, pace.rows)
+	for err == nil && len(keys) > 0 {
+		args := append(append(make([]any, 0, len(keys)+1), keys...), ts)
+		in := strings.Repeat("?, ", len(keys)-1) + "?"
+		var (
+			n, nFirst int64
+			locked    time.Time // when the transaction began (SQLite: took the lock)
+		)
+		err = s.tx(ctx, func(tx *sql.Tx) error {
+			n, nFirst, locked = 0, 0, time.Now()
+			if first != nil {
+				var err error
+				if nFirst, err = first(tx, in, args); err != nil {
+					return err
+				}
+			}
+			r, err := tx.ExecContext(ctx, s.q(`DELETE FROM `+t.table+` WHERE `+t.key+` IN (`+in+`) AND `+t.expires+` <= ?`), args...)
+			if err != nil {
+				return err
+			}
+			n, err = r.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		released := time.Now()
+		*count += n
+		if firstCount != nil {
+			*firstCount += nFirst
+		}
+		full := len(keys) == pace.rows
+		pace.resize(full, released.Sub(locked))
+		if full { // the next batch's keys, read while the lock is free
+			keys, err = s.expiredKeys(ctx, t, ts, keys[len(keys)-1], pace.rows)
+		} else {
+			keys = nil
+		}
+		if perr := pace.pause(ctx, released, released.Sub(locked)); err == nil {
+			err = perr
+		}
+	}
+	return err
+}
+
+// expiredKeys returns the keys of at most limit rows of t expired at ts,
+// in key order, after the key after (from the first when nil).
+func (s *Store) expiredKeys(ctx context.Context, t flushTable, ts, after any, limit int) ([]any, error) {
+	query := `SELECT ` + t.key + ` FROM ` + t.table + ` WHERE ` + t.expires + ` <= ?`
+	args := []any{ts}
+	if after != nil {
+		query += ` AND ` + t.key + ` > ?`
+		args = append(args, after)
+	}
+	query += ` ORDER BY ` + t.key + ` LIMIT ?`
+	rows, err := s.R.QueryContext(ctx, s.q(query), append(args, limit)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	keys := make([]any, 0, limit)
+	for rows.Next() {
+		if t.intKey {
+			var k int64
+			if err := rows.Scan(&k); err != nil {
+				return nil, err
+			}
+			keys = append(keys, k)
+		} else {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				return nil, err
+			}
+			keys = append(keys, k)
+		}
+	}
+	return keys, rows.Err()
+}
+
+// Pacing of FlushExpired on SQLite.
+const (
+	// flushHold is how long each write transaction should hold SQLite's
+	// write lock: the rows of the next one are scaled to it.
+	flushHold = 20 * time.Millisecond
+	// flushFirstRows is the size of the first paced transaction.
+	flushFirstRows = 100
+)
+
+// flushPace sizes FlushExpired's transactions: batch rows (at most
+// flushMaxKeys), except on SQLite, where they are paced.
+//
+// SQLite has one writer at a time, and a writer that finds the database
+// locked (the server, during a flush run by another process) sleeps in its
+// busy handler for 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100, 100... ms
+// between tries. It gets the lock during a pause of the flush only if it
+// tries then: when the pause is at least the sleep that takes it past the
+// end of the transaction it waited for (busyStep of that transaction's
+// hold), it does, right after that transaction. So each paced transaction
+// is sized to hold the lock about flushHold (never more than batch rows),
+// and is followed by a pause of busyStep of its actual hold, in which the
+// flush runs the WAL checkpoint (unlocked) that its commit would otherwise
+// have run: the connection's automatic checkpoints are turned off for the
+// flush, so that the pause is measured from the end of the lock.
+type flushPace struct {
+	s     *Store
+	max   int   // the caller's batch, at most flushMaxKeys
+	rows  int   // rows of the next transaction
+	paced bool  // SQLite
+	auto  int64 // the write connection's wal_autocheckpoint, restored by close
+}
+
+func (s *Store) newFlushPace(ctx context.Context, batch int) (*flushPace, error) {
+	p := &flushPace{s: s, max: min(batch, flushMaxKeys), paced: s.d.Name == "sqlite"}
+	p.rows = p.max
+	if !p.paced {
+		return p, nil
+	}
+	p.rows = min(p.max, flushFirstRows)
+	if err := s.W.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&p.auto); err != nil {
+		return nil, err
+	}
+	if _, err := s.W.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// close restores the automatic checkpoints, after a last checkpoint.
+func (p *flushPace) close() error {
+	if !p.paced {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := p.s.W.ExecContext(ctx, `PRAGMA wal_autocheckpoint = `+strconv.FormatInt(p.auto, 10))
+	return errors.Join(err, p.checkpoint(ctx))
+}
+
+// checkpoint copies what it can of the WAL into the database, never
+// waiting for other connections (PASSIVE).
+func (p *flushPace) checkpoint(ctx context.Context) error {
+	var busy, log, done int64
+	return p.s.W.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done)
+}
+
+// resize sizes the next transaction after one that held the lock for
+// held: when paced, after a full one (of p.rows rows), to flushHold.
+func (p *flushPace) resize(full bool, held time.Duration) {
+	if !p.paced || !full {
+		return
+	}
+	n := 2 * p.rows
+	if held > 0 {
+		n = int(float64(p.rows) * float64(flushHold) / float64(held))
+	}
+	p.rows = max(min(n, 2*p.rows, p.max), p.rows/2, 1)
+}
+
+// pause follows each transaction, which held the lock for held until
+// released: when paced, it checkpoints and waits until busyStep(held)
+// after released.
+func (p *flushPace) pause(ctx context.Context, released time.Time, held time.Duration) error {
+	if !p.paced {
+		return ctx.Err()
+	}
+	if err := p.checkpoint(ctx); err != nil {
+		return err
+	}
+	wait := time.NewTimer(busyStep(held) - time.Since(released))
+	defer wait.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-wait.C:
+		return nil
+	}
+}
+
+// busyStep is the sleep of SQLite's default busy handler (the one
+// busy_timeout installs) that takes a writer that began waiting at most d
+// before the lock was released to its first try after the release.
+func busyStep(d time.Duration) time.Duration {
+	waited := time.Duration(0)
+	for _, ms := range [...]time.Duration{1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50} {
+		if waited += ms * time.Millisecond; waited >= d {
+			return ms * time.Millisecond
+		}
+	}
+	return 100 * time.Millisecond
+}
+
 // Setting implements jwtrevoke.Store.
 func (s *Store) Setting(ctx context.Context, key, value string) (string, error) {
 	var v string
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q(s.d.InsertIgnore(`INSERT INTO jwtrevoke_setting (name, value) VALUES (?, ?)`, "name")), key, value); err != nil {
 			return err
 		}
@@ -800,7 +1103,7 @@ func (s *Store) CountAttempt(ctx context.Context, key string, windowStart time.T
 	var err error
 	switch s.d.Counter {
 	case DuplicateKeyThenSelect:
-		err = s.tx(ctx, func(tx *sql.Tx) error {
+		err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO jwtrevoke_attempt (k, n, expires_at) VALUES (?, ?, ?)
 				ON DUPLICATE KEY UPDATE n = n + VALUES(n)`), k, delta, exp); err != nil {
 				return err
@@ -811,8 +1114,10 @@ func (s *Store) CountAttempt(ctx context.Context, key string, windowStart time.T
 		})
 	default:
 		err = s.retry(ctx, func() error {
-			return s.W.QueryRowContext(ctx, s.q(`INSERT INTO jwtrevoke_attempt (k, n, expires_at) VALUES (?, ?, ?)
+			return s.autocommit(ctx, func(ctx context.Context, ex execer) error {
+				return ex.QueryRowContext(ctx, s.q(`INSERT INTO jwtrevoke_attempt (k, n, expires_at) VALUES (?, ?, ?)
 				ON CONFLICT (k) DO UPDATE SET n = jwtrevoke_attempt.n + excluded.n RETURNING n`), k, delta, exp).Scan(&n)
+			})
 		})
 	}
 	if err != nil {

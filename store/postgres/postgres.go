@@ -38,12 +38,22 @@ var dialect = &sqlstore.Dialect{
 	Time:         sqlstore.NativeTime,
 	IsUnique:     func(err error) bool { return pgCode(err) == "23505" },
 	// serialization_failure, deadlock_detected
-	IsRetryable:      func(err error) bool { c := pgCode(err); return c == "40001" || c == "40P01" },
-	AfterRevocations: "SELECT pg_notify('" + Channel + "', '')",
+	IsRetryable:     func(err error) bool { c := pgCode(err); return c == "40001" || c == "40P01" },
+	UpdateReturning: true,
+	WritableCTE:     true,
+	// Sent after the data's commit, in a transaction of its own: a NOTIFY
+	// inside the data's transaction takes PostgreSQL's global notification
+	// queue lock at commit and holds it through the commit's WAL flush, so
+	// that every revoking transaction would commit after the other, never
+	// in one group flush. This one writes no WAL and, made explicit here,
+	// does not wait for a flush (synchronous_commit=off for it alone, as
+	// set_config's is_local applies to the statement's own transaction);
+	// the data it announces was committed with synchronous_commit on.
+	AfterRevocations: "SELECT set_config('synchronous_commit', 'off', true), pg_notify('" + Channel + "', '')",
 }
 
-// Channel is the LISTEN/NOTIFY channel on which every transaction that
-// records revocations notifies (on commit) the other instances.
+// Channel is the LISTEN/NOTIFY channel on which the other instances are
+// told, right after every commit that recorded revocations, to read them.
 const Channel = "jwtrevoke_revocations"
 
 // Store is a PostgreSQL database.
@@ -71,8 +81,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 var _ jwtrevoke.Notifier = (*Store)(nil)
 
 // Notify implements jwtrevoke.Notifier with LISTEN on a connection of its
-// own: poke is called for every NOTIFY, i.e. right after another
-// instance's revocation commits.
+// own: poke is called for every NOTIFY, i.e. right after an instance's
+// revocations commit (a burst of them may be announced by one NOTIFY).
 func (s *Store) Notify(ctx context.Context, poke func()) error {
 	conn, err := pgx.Connect(ctx, s.url)
 	if err != nil {

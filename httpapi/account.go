@@ -10,7 +10,7 @@ import (
 )
 
 // passwordChanged is dj-rest-auth's answer to a password change.
-var passwordChanged = detail("New password has been saved.")
+const passwordChanged = "New password has been saved."
 
 // passwordChange answers POST /api/password/change/ (Bearer):
 // {"old_password","new_password"} → 200. Every token of the user, the
@@ -18,21 +18,21 @@ var passwordChanged = detail("New password has been saved.")
 func (h *Handler) passwordChange(w http.ResponseWriter, r *http.Request) {
 	data, err := readBody(w, r)
 	if err != nil {
-		bodyErrorAnswer(w, err)
+		bodyErrorAnswer(w, r, err)
 		return
 	}
 	vals, errs := fields(data, "old_password", "new_password")
 	if errs != nil {
-		writeJSON(w, http.StatusBadRequest, errs)
+		fieldErrors(w, r, errs)
 		return
 	}
 	err = h.svc.ChangePassword(r.Context(), UserFromContext(r.Context()).ID, vals[0], vals[1])
 	var fe *jwtrevoke.FieldError
 	switch {
 	case err == nil:
-		writeJSON(w, http.StatusOK, passwordChanged)
+		answer(w, r, http.StatusOK, msg(passwordChanged))
 	case errors.As(err, &fe):
-		writeJSON(w, http.StatusBadRequest, object{{fe.Field, fe.Messages}})
+		fieldErrors(w, r, object{{fe.Field, fe.Messages}})
 	case errors.Is(err, jwtrevoke.ErrUserNotFound):
 		h.authError(w, r, err)
 	default:
@@ -75,7 +75,7 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 		setSecurityHeaders(w.Header(), r)
 		w.WriteHeader(http.StatusNoContent)
 	case errors.Is(err, jwtrevoke.ErrNotFound):
-		writeJSON(w, http.StatusNotFound, detail("Not found."))
+		answer(w, r, http.StatusNotFound, msg("Not found."))
 	default:
 		h.unavailable(w, r, err)
 	}
@@ -92,7 +92,7 @@ func (h *Handler) audit(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			writeJSON(w, http.StatusBadRequest, object{{"limit", []string{"A valid integer is required."}}})
+			fieldErrors(w, r, object{{"limit", []string{"A valid integer is required."}}})
 			return
 		}
 		limit = min(n, auditLimit)

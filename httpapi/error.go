@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -32,23 +31,25 @@ func tokenError(err error) (error, bool) {
 	return nil, false
 }
 
-// userError maps the user failures of token authentication.
-func userError(err error) (object, bool) {
+// userError maps the user failures of token authentication, the detail
+// in l.
+func userError(err error, l lang) (object, bool) {
 	switch {
 	case errors.Is(err, jwtrevoke.ErrTokenNoUser):
-		return object{{"detail", jwtrevoke.ErrTokenNoUser.Error()}, {"code", "token_not_valid"}}, true
+		return object{{"detail", l.tr(jwtrevoke.ErrTokenNoUser.Error())}, {"code", "token_not_valid"}}, true
 	case errors.Is(err, jwtrevoke.ErrUserNotFound):
-		return object{{"detail", jwtrevoke.ErrUserNotFound.Error()}, {"code", "user_not_found"}}, true
+		return object{{"detail", l.tr(jwtrevoke.ErrUserNotFound.Error())}, {"code", "user_not_found"}}, true
 	case errors.Is(err, jwtrevoke.ErrUserInactive):
-		return object{{"detail", jwtrevoke.ErrUserInactive.Error()}, {"code", "user_inactive"}}, true
+		return object{{"detail", l.tr(jwtrevoke.ErrUserInactive.Error())}, {"code", "user_inactive"}}, true
 	}
 	return nil, false
 }
 
-// unauthorized answers 401 with the Bearer challenge SimpleJWT sends.
-func (h *Handler) unauthorized(w http.ResponseWriter, body any) {
+// unauthorized answers 401 with the Bearer challenge SimpleJWT sends; body
+// carries a message in l.
+func (h *Handler) unauthorized(w http.ResponseWriter, l lang, body any) {
 	w.Header().Set("WWW-Authenticate", h.challenge)
-	writeJSON(w, http.StatusUnauthorized, body)
+	writeMessage(w, l, http.StatusUnauthorized, body)
 }
 
 // unavailable answers 503: the store could not answer, so nothing is
@@ -56,34 +57,37 @@ func (h *Handler) unauthorized(w http.ResponseWriter, body any) {
 func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, err error) {
 	h.log.ErrorContext(r.Context(), "store error", "path", r.URL.Path, "err", err)
 	w.Header().Set("Retry-After", "1")
-	writeJSON(w, http.StatusServiceUnavailable, object{{"detail", msgUnavailable}, {"code", "service_unavailable"}})
+	l := requestLang(r)
+	writeMessage(w, l, http.StatusServiceUnavailable, object{{"detail", l.tr(msgUnavailable)}, {"code", "service_unavailable"}})
 }
 
 // throttled answers 429 as DRF's Throttled exception does: Retry-After in
-// whole seconds (rounded up, at least 1) and the same number in the detail.
-func throttled(w http.ResponseWriter, wait time.Duration) {
+// whole seconds (rounded up, at least 1) and the same number in the detail,
+// in l.
+func throttled(w http.ResponseWriter, l lang, wait time.Duration) {
 	secs := int64(math.Ceil(wait.Seconds()))
 	if secs < 1 {
 		secs = 1
 	}
-	unit := "seconds"
+	expected := "Expected available in %d seconds."
 	if secs == 1 {
-		unit = "second"
+		expected = "Expected available in %d second."
 	}
 	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
-	writeJSON(w, http.StatusTooManyRequests,
-		detail(fmt.Sprintf("Request was throttled. Expected available in %d %s.", secs, unit)))
+	writeMessage(w, l, http.StatusTooManyRequests,
+		detail(l.tr("Request was throttled.")+" "+l.tr(expected, secs)))
 }
 
 // tokenViewError answers an error of the token views (refresh, verify,
 // blacklist): 401 {"detail","code"} as SimpleJWT, 503 for store errors.
 func (h *Handler) tokenViewError(w http.ResponseWriter, r *http.Request, err error) {
+	l := requestLang(r)
 	if e, ok := tokenError(err); ok {
-		h.unauthorized(w, object{{"detail", e.Error()}, {"code", "token_not_valid"}})
+		h.unauthorized(w, l, object{{"detail", l.tr(e.Error())}, {"code", "token_not_valid"}})
 		return
 	}
-	if body, ok := userError(err); ok {
-		h.unauthorized(w, body)
+	if body, ok := userError(err, l); ok {
+		h.unauthorized(w, l, body)
 		return
 	}
 	h.unavailable(w, r, err)
@@ -91,14 +95,16 @@ func (h *Handler) tokenViewError(w http.ResponseWriter, r *http.Request, err err
 
 // authError answers a failed Bearer authentication.
 func (h *Handler) authError(w http.ResponseWriter, r *http.Request, err error) {
+	l := requestLang(r)
 	var he *headerError
 	switch {
 	case errors.As(err, &he):
-		h.unauthorized(w, he.body())
+		h.unauthorized(w, l, he.body(l))
 	case errors.Is(err, errNoCredentials):
-		h.unauthorized(w, detail("Authentication credentials were not provided."))
+		h.unauthorized(w, l, detail(l.tr("Authentication credentials were not provided.")))
 	default:
 		if e, ok := tokenError(err); ok {
+			m := l.tr(e.Error())
 			// SimpleJWT tries each of AUTH_TOKEN_CLASSES and reports why
 			// each refused the token.
 			var msgs []object
@@ -107,33 +113,35 @@ func (h *Handler) authError(w http.ResponseWriter, r *http.Request, err error) {
 				if c == jwtrevoke.SlidingToken {
 					class = "SlidingToken"
 				}
-				msgs = append(msgs, object{{"token_class", class}, {"token_type", string(c)}, {"message", e.Error()}})
+				msgs = append(msgs, object{{"token_class", class}, {"token_type", string(c)}, {"message", m}})
 			}
-			h.unauthorized(w, object{
-				{"detail", "Given token not valid for any token type"},
+			h.unauthorized(w, l, object{
+				{"detail", l.tr("Given token not valid for any token type")},
 				{"code", "token_not_valid"},
 				{"messages", msgs},
 			})
 			return
 		}
-		if body, ok := userError(err); ok {
-			h.unauthorized(w, body)
+		if body, ok := userError(err, l); ok {
+			h.unauthorized(w, l, body)
 			return
 		}
 		h.unavailable(w, r, err)
 	}
 }
 
-// bodyErrorAnswer answers a body that could not be parsed, DRF style.
-func bodyErrorAnswer(w http.ResponseWriter, err error) {
+// bodyErrorAnswer answers a body that could not be parsed, DRF style, in
+// r's language.
+func bodyErrorAnswer(w http.ResponseWriter, r *http.Request, err error) {
+	l := requestLang(r)
 	var be *bodyError
 	if !errors.As(err, &be) {
-		writeJSON(w, http.StatusBadRequest, detail(err.Error()))
+		writeMessage(w, l, http.StatusBadRequest, detail(l.tr(err.Error())))
 		return
 	}
 	if be.nonField {
-		writeJSON(w, be.status, object{{"non_field_errors", []string{be.msg}}})
+		writeMessage(w, l, be.status, object{{"non_field_errors", []string{be.msg.in(l)}}})
 		return
 	}
-	writeJSON(w, be.status, detail(be.msg))
+	writeMessage(w, l, be.status, detail(be.msg.in(l)))
 }

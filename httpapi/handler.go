@@ -130,7 +130,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(v)
 			}
 			h.log.ErrorContext(r.Context(), "panic", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
-			writeJSON(w, http.StatusInternalServerError, detail("A server error occurred."))
+			answer(w, r, http.StatusInternalServerError, msg(msgServerError))
 		}
 	}()
 	path := strings.TrimSuffix(r.URL.Path, "/")
@@ -145,7 +145,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	setSecurityHeaders(w.Header(), r)
 	if !ok {
-		writeJSON(w, http.StatusNotFound, detail("Not found."))
+		answer(w, r, http.StatusNotFound, msg("Not found."))
 		return
 	}
 	if r.Body != nil && r.Body != http.NoBody {
@@ -173,7 +173,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	writeJSON(w, http.StatusMethodNotAllowed, detail(fmt.Sprintf("Method %q not allowed.", r.Method)))
+	answer(w, r, http.StatusMethodNotAllowed, msg("Method %q not allowed.", r.Method))
 }
 
 // clientInfo describes the caller for the session record and the login

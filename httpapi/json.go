@@ -71,9 +71,15 @@ var (
 // RequireUser has not set them already; HSTS, which needs the request, is
 // theirs).
 func writeBody(w http.ResponseWriter, status int, body []byte) {
+	writeBodyVary(w, status, body, varyAccept)
+}
+
+// writeBodyVary is writeBody with this Vary header (writeMessage's answers
+// also vary with Accept-Language).
+func writeBodyVary(w http.ResponseWriter, status int, body []byte, vary []string) {
 	h := w.Header()
 	h[contentType] = jsonType
-	h["Vary"] = varyAccept
+	h["Vary"] = vary
 	if _, set := h["X-Content-Type-Options"]; !set {
 		setSecurityHeaders(h, nil)
 	}

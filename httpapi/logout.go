@@ -9,13 +9,17 @@ import (
 	"github.com/jwtrevoke/jwtrevoke"
 )
 
-var logoutOK = detail("Logout successful.")
+// logoutOK answers 205 {"detail": "Logout successful."} in r's language.
+func logoutOK(w http.ResponseWriter, r *http.Request) {
+	answer(w, r, http.StatusResetContent, msg("Logout successful."))
+}
 
-// logoutError answers like the seed's LogoutView, {"error": msg}, with 400
-// for a bad refresh token, 403 for someone else's token and 503 when the
-// store could not answer.
-func (h *Handler) logoutError(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	writeJSON(w, status, object{{"error", msg}})
+// logoutError answers like the seed's LogoutView, {"error": msg} (in r's
+// language), with 400 for a bad refresh token, 403 for someone else's
+// token and 503 when the store could not answer.
+func (h *Handler) logoutError(w http.ResponseWriter, r *http.Request, status int, t text) {
+	l := requestLang(r)
+	writeMessage(w, l, status, object{{"error", t.in(l)}})
 }
 
 // logout answers POST /api/logout/ (Bearer): {"refresh"} → 205.
@@ -26,7 +30,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &be) {
 			h.logoutError(w, r, be.status, be.msg)
 		} else {
-			h.logoutError(w, r, http.StatusBadRequest, err.Error())
+			h.logoutError(w, r, http.StatusBadRequest, msg(err.Error()))
 		}
 		return
 	}
@@ -44,28 +48,28 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 				h.unavailable(w, r, err)
 				return
 			}
-			writeJSON(w, http.StatusResetContent, logoutOK)
+			logoutOK(w, r)
 			return
 		}
-		h.logoutError(w, r, http.StatusBadRequest, `The "refresh" field is required.`)
+		h.logoutError(w, r, http.StatusBadRequest, msg(`The "refresh" field is required.`))
 		return
 	default:
-		h.logoutError(w, r, http.StatusBadRequest, `The "refresh" field must be a string.`)
+		h.logoutError(w, r, http.StatusBadRequest, msg(`The "refresh" field must be a string.`))
 		return
 	}
 	err = h.svc.Logout(r.Context(), ClaimsFromContext(r.Context()), raw)
 	switch {
 	case err == nil:
-		writeJSON(w, http.StatusResetContent, logoutOK)
+		logoutOK(w, r)
 	case errors.Is(err, jwtrevoke.ErrForeignToken):
-		h.logoutError(w, r, http.StatusForbidden, err.Error()+".")
+		h.logoutError(w, r, http.StatusForbidden, msg(err.Error()+"."))
 	default:
 		if e, ok := tokenError(err); ok {
-			h.logoutError(w, r, http.StatusBadRequest, e.Error())
+			h.logoutError(w, r, http.StatusBadRequest, msg(e.Error()))
 			return
 		}
 		if errors.Is(err, jwtrevoke.ErrTokenNoUser) {
-			h.logoutError(w, r, http.StatusBadRequest, err.Error())
+			h.logoutError(w, r, http.StatusBadRequest, msg(err.Error()))
 			return
 		}
 		h.unavailable(w, r, err)
@@ -79,7 +83,7 @@ func (h *Handler) logoutAll(w http.ResponseWriter, r *http.Request) {
 		h.unavailable(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusResetContent, logoutOK)
+	logoutOK(w, r)
 }
 
 // me answers GET /api/me/ (Bearer): {"id","email"}, written by hand: it

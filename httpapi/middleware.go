@@ -51,8 +51,8 @@ func (*headerError) Error() string {
 	return "Authorization header must contain two space-delimited values"
 }
 
-func (e *headerError) body() object {
-	return object{{"detail", e.Error()}, {"code", "bad_authorization_header"}}
+func (e *headerError) body(l lang) object {
+	return object{{"detail", l.tr(e.Error())}, {"code", "bad_authorization_header"}}
 }
 
 // UserFromContext returns the user Authenticate authenticated, or nil.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -19,13 +18,13 @@ const MaxBodyBytes = 1 << 20
 // or 415.
 type bodyError struct {
 	status int
-	msg    string
+	msg    text
 	// nonField is set for a body that parsed but is not an object: DRF
 	// answers {"non_field_errors": [...]} then.
 	nonField bool
 }
 
-func (e *bodyError) Error() string { return e.msg }
+func (e *bodyError) Error() string { return e.msg.String() }
 
 // readBody reads a JSON, form-encoded or multipart body into a map of
 // field values, as DRF's parsers do. An empty body gives an empty map.
@@ -49,9 +48,9 @@ func readBytes(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
 			return nil, &bodyError{status: http.StatusRequestEntityTooLarge,
-				msg: fmt.Sprintf("Request body is larger than %d bytes.", MaxBodyBytes)}
+				msg: msg("Request body is larger than %d bytes.", MaxBodyBytes)}
 		}
-		return nil, &bodyError{status: http.StatusBadRequest, msg: "Could not read the request body."}
+		return nil, &bodyError{status: http.StatusBadRequest, msg: msg("Could not read the request body.")}
 	}
 	return body, nil
 }
@@ -125,14 +124,14 @@ func parseBody(r *http.Request, body []byte) (map[string]any, error) {
 	case "application/x-www-form-urlencoded":
 		vals, err := url.ParseQuery(string(body))
 		if err != nil {
-			return nil, &bodyError{status: http.StatusBadRequest, msg: "Form parse error - " + err.Error()}
+			return nil, &bodyError{status: http.StatusBadRequest, msg: msg("Form parse error - %s", err.Error())}
 		}
 		return formValues(vals), nil
 	case "multipart/form-data":
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.Header.Set("Content-Type", mime.FormatMediaType(mt, params))
 		if err := r.ParseMultipartForm(MaxBodyBytes); err != nil {
-			return nil, &bodyError{status: http.StatusBadRequest, msg: "Multipart form parse error - " + err.Error()}
+			return nil, &bodyError{status: http.StatusBadRequest, msg: msg("Multipart form parse error - %s", err.Error())}
 		}
 		return formValues(r.MultipartForm.Value), nil
 	}
@@ -140,7 +139,7 @@ func parseBody(r *http.Request, body []byte) (map[string]any, error) {
 		ct = "none"
 	}
 	return nil, &bodyError{status: http.StatusUnsupportedMediaType,
-		msg: fmt.Sprintf("Unsupported media type \"%s\" in request.", ct)}
+		msg: msg("Unsupported media type \"%s\" in request.", ct)}
 }
 
 func formValues(vals map[string][]string) map[string]any {
@@ -168,19 +167,19 @@ func parseJSON(body []byte) (map[string]any, error) {
 		rest := body[off:]
 		off += int64(len(rest) - len(bytes.TrimLeft(rest, " \t\r\n")))
 		return nil, &bodyError{status: http.StatusBadRequest,
-			msg: "JSON parse error - Extra data: " + position(body, off)}
+			msg: msg("JSON parse error - %s: %s", msg("Extra data"), position(body, off))}
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, &bodyError{status: http.StatusBadRequest, nonField: true,
-			msg: fmt.Sprintf("Invalid data. Expected a dictionary, but got %s.", pyType(v))}
+			msg: msg("Invalid data. Expected a dictionary, but got %s.", pyType(v))}
 	}
 	return m, nil
 }
 
 func jsonError(body []byte, err error) error {
 	var off int64
-	msg := err.Error()
+	reason := any(err.Error())
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &se):
@@ -188,18 +187,41 @@ func jsonError(body []byte, err error) error {
 		if off > 0 {
 			off-- // Offset counts the byte that failed
 		}
-		msg = strings.TrimPrefix(se.Error(), "invalid character ")
-		msg = "Invalid character " + msg
+		reason = invalidCharacter(strings.TrimPrefix(se.Error(), "invalid character "))
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		off = int64(len(body))
-		msg = "Expecting value"
+		reason = msg("Expecting value")
 	}
 	return &bodyError{status: http.StatusBadRequest,
-		msg: "JSON parse error - " + msg + ": " + position(body, off)}
+		msg: msg("JSON parse error - %s: %s", reason, position(body, off))}
+}
+
+// invalidCharacter is "Invalid character " + rest, rest being what follows
+// "invalid character " in encoding/json's syntax error: the quoted
+// character and, as a message of its own, the context ("looking for
+// beginning of value", ...) when the catalog knows it.
+func invalidCharacter(rest string) text {
+	if len(rest) < 3 || rest[0] != '\'' {
+		return msg("Invalid character %s", rest)
+	}
+	i := strings.Index(rest[1:], "' ")
+	if i < 0 {
+		return msg("Invalid character %s", rest)
+	}
+	char, context := rest[:i+2], rest[i+3:]
+	if _, ok := catalog[context]; ok {
+		return msg("Invalid character %s %s", char, msg(context))
+	}
+	if lit, ok := strings.CutPrefix(context, "in literal "); ok {
+		if word, expecting, ok := strings.Cut(lit, " (expecting "); ok && strings.HasSuffix(expecting, ")") {
+			return msg("Invalid character %s %s", char, msg("in literal %s (expecting %s)", word, strings.TrimSuffix(expecting, ")")))
+		}
+	}
+	return msg("Invalid character %s %s", char, context)
 }
 
 // position formats a byte offset as Python does: "line L column C (char N)".
-func position(body []byte, off int64) string {
+func position(body []byte, off int64) text {
 	if off > int64(len(body)) {
 		off = int64(len(body))
 	}
@@ -208,7 +230,7 @@ func position(body []byte, off int64) string {
 	if i := bytes.LastIndexByte(body[:off], '\n'); i >= 0 {
 		col = off - int64(i)
 	}
-	return fmt.Sprintf("line %d column %d (char %d)", line, col, off)
+	return msg("line %d column %d (char %d)", line, col, off)
 }
 
 // pyType names a decoded JSON value by its Python type, as DRF reports it.

@@ -32,8 +32,11 @@ func FuzzParseJSON(f *testing.F) {
 			if !errors.As(err, &be) || be.status != http.StatusBadRequest {
 				t.Fatalf("parseJSON(%q): %v, want a 400 bodyError", body, err)
 			}
-			if !strings.HasPrefix(be.msg, "JSON parse error - ") && !strings.HasPrefix(be.msg, "Invalid data. Expected a dictionary") {
-				t.Fatalf("parseJSON(%q): message %q", body, be.msg)
+			if msg := be.Error(); !strings.HasPrefix(msg, "JSON parse error - ") && !strings.HasPrefix(msg, "Invalid data. Expected a dictionary") {
+				t.Fatalf("parseJSON(%q): message %q", body, msg)
+			}
+			if ru := be.msg.in(russian); strings.Contains(ru, "%!") || !strings.HasPrefix(ru, "Ошибка разбора JSON - ") && !strings.HasPrefix(ru, "Недопустимые данные.") {
+				t.Fatalf("parseJSON(%q): Russian message %q", body, ru)
 			}
 			if isObject {
 				t.Fatalf("parseJSON(%q) refused a JSON object: %v", body, err)

@@ -26,12 +26,12 @@ func (h *Handler) obtain(w http.ResponseWriter, r *http.Request) {
 func credentials(w http.ResponseWriter, r *http.Request) (email, password string, ok bool) {
 	data, err := readBody(w, r)
 	if err != nil {
-		bodyErrorAnswer(w, err)
+		bodyErrorAnswer(w, r, err)
 		return "", "", false
 	}
 	vals, errs := fields(data, "email", "password")
 	if errs != nil {
-		writeJSON(w, http.StatusBadRequest, errs)
+		fieldErrors(w, r, errs)
 		return "", "", false
 	}
 	return vals[0], vals[1], true
@@ -41,11 +41,12 @@ func credentials(w http.ResponseWriter, r *http.Request) (email, password string
 // throttled, 503 when the store could not answer.
 func (h *Handler) loginError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, jwtrevoke.ErrNoActiveAccount) {
-		h.unauthorized(w, detail(err.Error()))
+		l := requestLang(r)
+		h.unauthorized(w, l, detail(l.tr(err.Error())))
 		return
 	}
 	if te := (*jwtrevoke.ThrottledError)(nil); errors.As(err, &te) {
-		throttled(w, te.RetryAfter)
+		throttled(w, requestLang(r), te.RetryAfter)
 		return
 	}
 	h.unavailable(w, r, err)
@@ -56,7 +57,7 @@ func (h *Handler) loginError(w http.ResponseWriter, r *http.Request, err error) 
 func tokenField(w http.ResponseWriter, r *http.Request, name string) (string, bool) {
 	body, err := readBytes(w, r)
 	if err != nil {
-		bodyErrorAnswer(w, err)
+		bodyErrorAnswer(w, r, err)
 		return "", false
 	}
 	if tok, ok := tokenBody(r, body, name); ok {
@@ -64,12 +65,12 @@ func tokenField(w http.ResponseWriter, r *http.Request, name string) (string, bo
 	}
 	data, err := parseBody(r, body)
 	if err != nil {
-		bodyErrorAnswer(w, err)
+		bodyErrorAnswer(w, r, err)
 		return "", false
 	}
 	vals, errs := fields(data, name)
 	if errs != nil {
-		writeJSON(w, http.StatusBadRequest, errs)
+		fieldErrors(w, r, errs)
 		return "", false
 	}
 	return vals[0], true
@@ -125,7 +126,7 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		writeJSON(w, http.StatusOK, object{})
 	case errors.Is(err, jwtrevoke.ErrTokenBlacklisted):
-		writeJSON(w, http.StatusBadRequest, object{{"non_field_errors", []string{err.Error()}}})
+		fieldErrors(w, r, object{{"non_field_errors", []string{err.Error()}}})
 	default:
 		h.tokenViewError(w, r, err)
 	}

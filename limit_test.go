@@ -397,7 +397,7 @@ func TestStoreLimiterSharedAcrossInstances(t *testing.T) {
 		}
 	}
 	// The counters are in the store, hashed: no email address is kept.
-	res, err := mem.FlushExpired(t.Context(), clk.t.Add(time.Hour), 100)
+	res, err := mem.FlushExpired(t.Context(), clk.t.Add(time.Hour), jwtrevoke.FlushOptions{Batch: 100})
 	if err != nil || res.Attempts == 0 {
 		t.Fatalf("FlushExpired = %+v, %v; want the ended windows' counters deleted", res, err)
 	}

@@ -41,6 +41,10 @@ type Options struct {
 	// between instances. A limit whose setting is off is not asked.
 	IPLimiter      Limiter
 	AccountLimiter Limiter
+
+	// Observer, when set, is told about every revocation recorded or
+	// loaded (for metrics: revocations by reason, propagation lag).
+	Observer Observer
 }
 
 // ClientInfo describes where a login came from; it is kept with the session.
@@ -68,6 +72,7 @@ type Service struct {
 	verifyOnly bool
 	deny       *denylist.Set
 	users      *userCache
+	obs        Observer // nil: none
 
 	sync syncState
 	kick chan struct{} // asks Maintain for a Sync now
@@ -97,6 +102,7 @@ func New(ctx context.Context, store Store, settings Settings, opts Options) (*Se
 		log:      opts.Logger,
 		deny:     denylist.New(),
 		users:    newUserCache(settings.UserCacheTTL),
+		obs:      opts.Observer,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -573,7 +579,7 @@ func (s *Service) revokeSession(ctx context.Context, c *Claims, reason string, n
 	if err != nil {
 		return fmt.Errorf("revoke session: %w", err)
 	}
-	s.apply(got)
+	s.applyRecorded(got)
 	return nil
 }
 
@@ -636,7 +642,7 @@ func (s *Service) blacklist(ctx context.Context, c *Claims, raw string, revs ...
 	if err != nil {
 		return fmt.Errorf("blacklist: %w", err)
 	}
-	s.apply(got)
+	s.applyRecorded(got)
 	return nil
 }
 
@@ -697,15 +703,16 @@ func (s *Service) RevokeUser(ctx context.Context, user int64, reason string) err
 	if err != nil {
 		return fmt.Errorf("revoke user: %w", err)
 	}
-	s.apply(got)
+	s.applyRecorded(got)
 	return nil
 }
 
 // FlushExpired deletes expired tokens, sessions and revocations from the
-// store in batches, and forgets expired revocations in memory.
-func (s *Service) FlushExpired(ctx context.Context, batch int) (FlushResult, error) {
+// store in batches of opts.Batch rows (reporting each to opts.Progress),
+// and forgets expired revocations in memory.
+func (s *Service) FlushExpired(ctx context.Context, opts FlushOptions) (FlushResult, error) {
 	now := s.now()
-	res, err := s.store.FlushExpired(ctx, now, batch)
+	res, err := s.store.FlushExpired(ctx, now, opts)
 	s.deny.GC(now.Unix())
 	return res, err
 }
@@ -842,7 +849,7 @@ func (s *Service) EndSession(ctx context.Context, userID int64, sessionID string
 		if err != nil {
 			return fmt.Errorf("end session: %w", err)
 		}
-		s.apply(got)
+		s.applyRecorded(got)
 		return nil
 	}
 	return ErrNotFound

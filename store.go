@@ -102,13 +102,93 @@ type FlushResult struct {
 	Attempts    int64 // attempt counters of windows that have ended
 }
 
-// TokenQuery selects outstanding tokens for listing.
+// TokenStatus selects outstanding tokens by their state at TokenQuery.Now.
+type TokenStatus string
+
+// The token statuses of TokenQuery.Status.
+const (
+	// TokenAll (the zero value) selects every token.
+	TokenAll TokenStatus = ""
+	// TokenLive selects the tokens not expired at Now and not blacklisted.
+	TokenLive TokenStatus = "live"
+	// TokenExpired selects the tokens whose ExpiresAt is at or before Now,
+	// blacklisted or not.
+	TokenExpired TokenStatus = "expired"
+	// TokenBlacklisted selects the blacklisted tokens, expired or not.
+	TokenBlacklisted TokenStatus = "blacklisted"
+)
+
+// TokenSort is the order in which outstanding tokens are listed.
+type TokenSort string
+
+// The orders of TokenQuery.Sort. Every order breaks ties by ID, in the
+// same direction, so that the pages of one query (Limit and Offset) never
+// overlap and together make the whole list.
+const (
+	// SortCreated (also the zero value) orders by CreatedAt. A token
+	// without one (a foreign token blacklisted without ever being issued
+	// here) counts as created before every other: last newest first, first
+	// oldest first.
+	SortCreated TokenSort = "created"
+	// SortExpires orders by ExpiresAt.
+	SortExpires TokenSort = "expires"
+	// SortBlacklisted orders by BlacklistedAt; the tokens that are not
+	// blacklisted come after all the blacklisted ones in both directions,
+	// by ID.
+	SortBlacklisted TokenSort = "blacklisted"
+)
+
+// TokenQuery selects outstanding tokens for listing. The conditions
+// combine: every one that is set must hold.
 type TokenQuery struct {
-	UserID          *int64 // only this user's tokens
+	UserID *int64 // only this user's tokens
+	JTI    string // only the token with exactly this jti
+	// BlacklistedOnly is the same as Status TokenBlacklisted.
 	BlacklistedOnly bool
-	Limit           int // 0 means no limit
-	Offset          int
+	Status          TokenStatus
+	// Now is the instant TokenLive and TokenExpired are judged at; zero
+	// means time.Now().
+	Now time.Time
+	// Sort is the order (zero: SortCreated), newest or latest first unless
+	// Ascending.
+	Sort      TokenSort
+	Ascending bool
+	Limit     int // 0 means no limit
+	Offset    int
 }
+
+// Stats counts what a store holds at an instant, for a dashboard. Every
+// count is exact.
+type Stats struct {
+	// LiveTokens counts the outstanding tokens neither expired nor
+	// blacklisted, ExpiredTokens the expired ones (blacklisted or not),
+	// BlacklistedTokens the blacklisted ones (expired or not).
+	LiveTokens, ExpiredTokens, BlacklistedTokens int64
+	// LiveSessions counts the sessions neither expired nor revoked.
+	LiveSessions int64
+	// Revocations counts the revocation rows stored: those not expired,
+	// and expired ones not flushed yet.
+	Revocations int64
+	// RevokedLastHour and RevokedLastDay count the stored revocations
+	// whose CreatedAt is in (now-1h, now] and (now-24h, now].
+	RevokedLastHour, RevokedLastDay int64
+	// Expired is what FlushExpired(now) would delete right now (a dry run),
+	// counted as FlushExpired counts.
+	Expired FlushResult
+}
+
+// FlushOptions tune FlushExpired.
+type FlushOptions struct {
+	// Batch is the most rows deleted per transaction; 0 means 1000.
+	Batch int
+	// Progress, when set, is called after each committed batch with the
+	// running totals, from the goroutine that called FlushExpired.
+	Progress func(done FlushResult)
+}
+
+// DefaultFlushBatch is the batch of FlushOptions whose Batch is 0 (or
+// negative).
+const DefaultFlushBatch = 1000
 
 // Store is where users, issued tokens, sessions and revocations live durably.
 // Every method that returns without error has committed its write. Errors
@@ -176,15 +256,19 @@ type TokenStore interface {
 	// Sessions returns the user's sessions that have not expired at now,
 	// newest first.
 	Sessions(ctx context.Context, userID int64, now time.Time) ([]Session, error)
-	// OutstandingTokens lists outstanding tokens (with BlacklistedAt), newest
-	// first.
+	// OutstandingTokens lists the outstanding tokens (with BlacklistedAt)
+	// that q selects, in q's order, Limit at most from Offset. An unknown
+	// q.Status or q.Sort is an error.
 	OutstandingTokens(ctx context.Context, q TokenQuery) ([]OutstandingToken, error)
+	// Stats counts the tokens, sessions and revocations held at now, and
+	// what FlushExpired(now) would delete, without loading the rows.
+	Stats(ctx context.Context, now time.Time) (Stats, error)
 	// FlushExpired deletes outstanding tokens (with their blacklisted rows),
 	// sessions, revocations, rotations, audit entries past their AuditUntil
 	// and attempt counters of windows that ended at or before now, in
-	// transactions of at most batch rows each, so that other writers are
-	// never blocked for long.
-	FlushExpired(ctx context.Context, now time.Time, batch int) (FlushResult, error)
+	// transactions of at most opts.Batch rows each, so that other writers
+	// are never blocked for long, calling opts.Progress after each one.
+	FlushExpired(ctx context.Context, now time.Time, opts FlushOptions) (FlushResult, error)
 
 	// Audit returns the audit trail of userID: the revocations recorded
 	// with AuditUntil set (by Blacklist, RevokeSession or RevokeUser, as

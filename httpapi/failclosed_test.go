@@ -138,11 +138,11 @@ func (s *flakyStore) OutstandingTokens(ctx context.Context, q jwtrevoke.TokenQue
 	return s.Store.OutstandingTokens(ctx, q)
 }
 
-func (s *flakyStore) FlushExpired(ctx context.Context, now time.Time, batch int) (jwtrevoke.FlushResult, error) {
+func (s *flakyStore) FlushExpired(ctx context.Context, now time.Time, opts jwtrevoke.FlushOptions) (jwtrevoke.FlushResult, error) {
 	if err := s.err("FlushExpired"); err != nil {
 		return jwtrevoke.FlushResult{}, err
 	}
-	return s.Store.FlushExpired(ctx, now, batch)
+	return s.Store.FlushExpired(ctx, now, opts)
 }
 
 func (s *flakyStore) Setting(ctx context.Context, key, value string) (string, error) {

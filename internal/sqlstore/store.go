@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jwtrevoke/jwtrevoke"
+	"github.com/jwtrevoke/jwtrevoke/internal/storekit"
 )
 
 var _ jwtrevoke.Store = (*Store)(nil)
@@ -696,57 +697,6 @@ func (s *Store) Sessions(ctx context.Context, userID int64, now time.Time) ([]jw
 	return out, nil
 }
 
-// OutstandingTokens implements jwtrevoke.Store.
-func (s *Store) OutstandingTokens(ctx context.Context, q jwtrevoke.TokenQuery) ([]jwtrevoke.OutstandingToken, error) {
-	var (
-		where []string
-		args  []any
-	)
-	if q.UserID != nil {
-		where = append(where, "o.user_id = ?")
-		args = append(args, *q.UserID)
-	}
-	if q.BlacklistedOnly {
-		where = append(where, "b.id IS NOT NULL")
-	}
-	query := `SELECT o.id, o.user_id, o.jti, o.token, o.created_at, o.expires_at, b.blacklisted_at
-		FROM token_blacklist_outstandingtoken o LEFT JOIN token_blacklist_blacklistedtoken b ON b.token_id = o.id`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	limit := int64(q.Limit)
-	if limit <= 0 {
-		limit = 1 << 62
-	}
-	query += " ORDER BY o.id DESC LIMIT ? OFFSET ?"
-	args = append(args, limit, q.Offset)
-	rows, err := s.R.QueryContext(ctx, s.q(query), args...)
-	if err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	defer rows.Close()
-	var out []jwtrevoke.OutstandingToken
-	for rows.Next() {
-		var (
-			t                         jwtrevoke.OutstandingToken
-			user                      sql.NullInt64
-			created, expires, blacked scanTime
-		)
-		if err := rows.Scan(&t.ID, &user, &t.JTI, &t.Token, &created, &expires, &blacked); err != nil {
-			return nil, fmt.Errorf("list tokens: %w", err)
-		}
-		if user.Valid {
-			t.UserID = &user.Int64
-		}
-		t.CreatedAt, t.ExpiresAt, t.BlacklistedAt = created.ptr(), expires.t, blacked.ptr()
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	return out, nil
-}
-
 // FlushExpired implements jwtrevoke.Store. Each table is walked in key
 // order from where the previous batch ended: a read picks the keys of the
 // next batch (the first expired rows after the last key seen, through the
@@ -759,15 +709,13 @@ func (s *Store) OutstandingTokens(ctx context.Context, q jwtrevoke.TokenQuery) (
 //
 // On SQLite, a single writer, the batches are also paced (see flushPace)
 // so that the server's writers, waiting for the lock, get it between them.
-func (s *Store) FlushExpired(ctx context.Context, now time.Time, batch int) (res jwtrevoke.FlushResult, err error) {
-	if batch < 1 {
-		batch = 1000
-	}
+func (s *Store) FlushExpired(ctx context.Context, now time.Time, opts jwtrevoke.FlushOptions) (res jwtrevoke.FlushResult, err error) {
 	ts := s.t(now)
-	pace, err := s.newFlushPace(ctx, batch)
+	pace, err := s.newFlushPace(ctx, storekit.BatchSize(opts))
 	if err != nil {
 		return res, fmt.Errorf("flush expired tokens: %w", err)
 	}
+	pace.progress = func() { storekit.Report(opts, res) }
 	defer func() {
 		if cerr := pace.close(); cerr != nil && err == nil {
 			err = fmt.Errorf("flush expired tokens: %w", cerr)
@@ -851,6 +799,7 @@ func (s *Store) flushTable(ctx context.Context, pace *flushPace, t flushTable, t
 		if firstCount != nil {
 			*firstCount += nFirst
 		}
+		pace.progress()
 		full := len(keys) == pace.rows
 		pace.resize(full, released.Sub(locked))
 		if full { // the next batch's keys, read while the lock is free
@@ -929,6 +878,8 @@ type flushPace struct {
 	rows  int   // rows of the next transaction
 	paced bool  // SQLite
 	auto  int64 // the write connection's wal_autocheckpoint, restored by close
+	// progress reports the running totals after each committed batch.
+	progress func()
 }
 
 func (s *Store) newFlushPace(ctx context.Context, batch int) (*flushPace, error) {

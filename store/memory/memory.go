@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jwtrevoke/jwtrevoke"
+	"github.com/jwtrevoke/jwtrevoke/internal/storekit"
 )
 
 var _ jwtrevoke.Store = (*Store)(nil)
@@ -356,39 +357,6 @@ func (s *Store) Sessions(ctx context.Context, userID int64, now time.Time) ([]jw
 	return out, nil
 }
 
-// OutstandingTokens implements jwtrevoke.Store.
-func (s *Store) OutstandingTokens(ctx context.Context, q jwtrevoke.TokenQuery) ([]jwtrevoke.OutstandingToken, error) {
-	if err := s.lock(ctx); err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	defer s.mu.Unlock()
-	var out []jwtrevoke.OutstandingToken
-	for _, o := range s.outstanding {
-		if q.UserID != nil && (o.UserID == nil || *o.UserID != *q.UserID) {
-			continue
-		}
-		if q.BlacklistedOnly && o.BlacklistedAt == nil {
-			continue
-		}
-		c := *o
-		c.UserID = cloneID(o.UserID)
-		c.CreatedAt = cloneTime(o.CreatedAt)
-		c.BlacklistedAt = cloneTime(o.BlacklistedAt)
-		out = append(out, c)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
-	if q.Offset > 0 {
-		if q.Offset >= len(out) {
-			return nil, nil
-		}
-		out = out[q.Offset:]
-	}
-	if q.Limit > 0 && len(out) > q.Limit {
-		out = out[:q.Limit]
-	}
-	return out, nil
-}
-
 func cloneID(id *int64) *int64 {
 	if id == nil {
 		return nil
@@ -397,60 +365,100 @@ func cloneID(id *int64) *int64 {
 	return &v
 }
 
-// FlushExpired implements jwtrevoke.Store. Batching means nothing here: the
-// whole flush holds the lock once.
-func (s *Store) FlushExpired(ctx context.Context, now time.Time, batch int) (jwtrevoke.FlushResult, error) {
+// FlushExpired implements jwtrevoke.Store: each batch holds the lock once,
+// deleting at most opts.Batch rows.
+func (s *Store) FlushExpired(ctx context.Context, now time.Time, opts jwtrevoke.FlushOptions) (jwtrevoke.FlushResult, error) {
 	var res jwtrevoke.FlushResult
-	if err := s.lock(ctx); err != nil {
-		return res, fmt.Errorf("flush expired: %w", err)
-	}
-	defer s.mu.Unlock()
-	for jti, o := range s.outstanding {
-		if !o.ExpiresAt.After(now) {
-			if o.BlacklistedAt != nil {
-				res.Blacklisted++
-			}
-			res.Outstanding++
-			delete(s.outstanding, jti)
+	batch := storekit.BatchSize(opts)
+	for {
+		if err := s.lock(ctx); err != nil {
+			return res, fmt.Errorf("flush expired: %w", err)
+		}
+		n := s.expire(now, batch, true)
+		s.mu.Unlock()
+		rows := n.Outstanding + n.Sessions + n.Revocations + n.Rotations + n.Audit + n.Attempts
+		if rows == 0 {
+			return res, nil
+		}
+		res = storekit.Add(res, n)
+		storekit.Report(opts, res)
+		if rows < int64(batch) {
+			return res, nil
 		}
 	}
-	for id, sess := range s.sessions {
-		if !sess.ExpiresAt.After(now) {
-			res.Sessions++
-			delete(s.sessions, id)
+}
+
+// expire counts, and deletes when del is set, what has expired at now: at
+// most limit rows (blacklistings go with their tokens uncounted), all of
+// them when limit is 0. The caller holds the lock.
+func (s *Store) expire(now time.Time, limit int, del bool) jwtrevoke.FlushResult {
+	var res jwtrevoke.FlushResult
+	unlimited := limit == 0
+	take := func() bool {
+		if unlimited {
+			return true
+		}
+		if limit == 0 {
+			return false
+		}
+		limit--
+		return true
+	}
+	sweepMap(s.outstanding, func(_ string, o *jwtrevoke.OutstandingToken) bool {
+		if o.ExpiresAt.After(now) || !take() {
+			return false
+		}
+		if o.BlacklistedAt != nil {
+			res.Blacklisted++
+		}
+		res.Outstanding++
+		return del
+	})
+	sweepMap(s.sessions, func(_ string, sess *jwtrevoke.Session) bool {
+		return !sess.ExpiresAt.After(now) && count(take, &res.Sessions) && del
+	})
+	s.revocations = sweep(s.revocations, func(r jwtrevoke.Revocation) bool {
+		return !r.ExpiresAt.After(now) && count(take, &res.Revocations) && del
+	})
+	sweepMap(s.rotations, func(_ string, r jwtrevoke.Rotation) bool {
+		return !r.Old.ExpiresAt.After(now) && count(take, &res.Rotations) && del
+	})
+	s.audit = sweep(s.audit, func(r jwtrevoke.Revocation) bool {
+		return !r.AuditUntil.After(now) && count(take, &res.Audit) && del
+	})
+	sweepMap(s.attempts, func(k attemptKey, _ int64) bool {
+		return !k.end.After(now) && count(take, &res.Attempts) && del
+	})
+	return res
+}
+
+// count adds one to *n when take allows another row.
+func count(take func() bool, n *int64) bool {
+	if !take() {
+		return false
+	}
+	*n++
+	return true
+}
+
+// sweepMap deletes the entries of m for which drop is true.
+func sweepMap[K comparable, V any](m map[K]V, drop func(K, V) bool) {
+	for k, v := range m {
+		if drop(k, v) {
+			delete(m, k)
 		}
 	}
-	kept := s.revocations[:0]
-	for _, r := range s.revocations {
-		if r.ExpiresAt.After(now) {
+}
+
+// sweep returns rows without those for which drop is true, in order.
+func sweep[T any](rows []T, drop func(T) bool) []T {
+	kept := rows[:0]
+	for _, r := range rows {
+		if !drop(r) {
 			kept = append(kept, r)
-		} else {
-			res.Revocations++
 		}
 	}
-	s.revocations = kept
-	for jti, r := range s.rotations {
-		if !r.Old.ExpiresAt.After(now) {
-			res.Rotations++
-			delete(s.rotations, jti)
-		}
-	}
-	audit := s.audit[:0]
-	for _, r := range s.audit {
-		if r.AuditUntil.After(now) {
-			audit = append(audit, r)
-		} else {
-			res.Audit++
-		}
-	}
-	s.audit = audit
-	for k := range s.attempts {
-		if !k.end.After(now) {
-			res.Attempts++
-			delete(s.attempts, k)
-		}
-	}
-	return res, nil
+	return kept
 }
 
 // Setting implements jwtrevoke.Store.

@@ -112,20 +112,20 @@ func (s *Store) CountAttempt(ctx context.Context, key string, windowStart time.T
 }
 
 // flushAttempts deletes the attempt counters of windows that ended at or
-// before now, at most batch windows at a time, and counts the windows.
-func (s *Store) flushAttempts(ctx context.Context, now time.Time, batch int) (int64, error) {
-	var count int64
+// before now, at most batch windows at a time, and calls done with the
+// count of windows deleted by each batch.
+func (s *Store) flushAttempts(ctx context.Context, now time.Time, batch int, done func(n int64)) error {
 	for {
 		// Every window has exactly one first change (k 1): it stands for
 		// the window, and goes last.
 		cur, err := s.attempts.Find(ctx, bson.M{"expires_at": bson.M{"$lte": now}, "k": 1},
 			options.Find().SetLimit(int64(batch)).SetProjection(bson.M{"_id": 1, "w": 1}))
 		if err != nil {
-			return count, err
+			return err
 		}
 		var heads []attemptDoc
 		if err := cur.All(ctx, &heads); err != nil {
-			return count, err
+			return err
 		}
 		if len(heads) == 0 {
 			break
@@ -135,13 +135,13 @@ func (s *Store) flushAttempts(ctx context.Context, now time.Time, batch int) (in
 			ws[i], ids[i] = h.W, h.ID
 		}
 		if _, err := s.attempts.DeleteMany(ctx, bson.M{"w": bson.M{"$in": ws}, "k": bson.M{"$ne": 1}}); err != nil {
-			return count, err
+			return err
 		}
 		r, err := s.attempts.DeleteMany(ctx, bson.M{"_id": bson.M{"$in": ids}})
 		if err != nil {
-			return count, err
+			return err
 		}
-		count += r.DeletedCount
+		done(r.DeletedCount)
 		if len(heads) < batch {
 			break
 		}
@@ -152,17 +152,17 @@ func (s *Store) flushAttempts(ctx context.Context, now time.Time, batch int) (in
 	for {
 		ids, err := s.ids(ctx, s.attempts, bson.M{"expires_at": bson.M{"$lte": now}}, batch)
 		if err != nil {
-			return count, err
+			return err
 		}
 		if len(ids) == 0 {
 			break
 		}
 		if _, err := s.attempts.DeleteMany(ctx, bson.M{"_id": bson.M{"$in": ids}}); err != nil {
-			return count, err
+			return err
 		}
 		if len(ids) < batch {
 			break
 		}
 	}
-	return count, nil
+	return nil
 }

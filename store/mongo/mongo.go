@@ -83,7 +83,9 @@ func (s *Store) Close() error {
 
 // Migrate creates the indexes: unique keys that make writes race-free
 // (a rotation's unique key is its _id, the old token's jti), the audit
-// trail's by user and time, and TTL indexes on expires_at (keep_until for
+// trail's by user and time, the outstanding tokens' for listing them in
+// each order and counting them, the revocations' by creation (Stats), and
+// TTL indexes on expires_at (keep_until for
 // the audit trail), so the server drops expired documents by itself. A
 // server that refuses TTL indexes (FerretDB) gets plain ones instead;
 // flushexpiredtokens then deletes expired documents.
@@ -97,6 +99,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 		{s.users, bson.D{{Key: "email_lower", Value: 1}}, unique},
 		{s.outstanding, bson.D{{Key: "jti", Value: 1}}, unique},
 		{s.outstanding, bson.D{{Key: "user_id", Value: 1}}, nil},
+		// Listing in each order, ties by ID (the TTL index on expires_at
+		// cannot be compound), and Stats' counts.
+		{s.outstanding, bson.D{{Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}, nil},
+		{s.outstanding, bson.D{{Key: "expires_at", Value: 1}, {Key: "_id", Value: 1}}, nil},
+		{s.outstanding, bson.D{{Key: "blacklisted_at", Value: 1}, {Key: "_id", Value: 1}}, nil},
+		{s.revocations, bson.D{{Key: "created_at", Value: 1}}, nil},
 		{s.blacklisted, bson.D{{Key: "jti", Value: 1}}, unique},
 		{s.blacklisted, bson.D{{Key: "token_id", Value: 1}}, nil},
 		{s.sessions, bson.D{{Key: "user_id", Value: 1}}, nil},

@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/jwtrevoke/jwtrevoke"
+	"github.com/jwtrevoke/jwtrevoke/internal/storekit"
 )
 
 type tokenDoc struct {
@@ -553,41 +554,10 @@ func (s *Store) Sessions(ctx context.Context, userID int64, now time.Time) ([]jw
 	return out, nil
 }
 
-// OutstandingTokens implements jwtrevoke.Store.
-func (s *Store) OutstandingTokens(ctx context.Context, q jwtrevoke.TokenQuery) ([]jwtrevoke.OutstandingToken, error) {
-	filter := bson.M{}
-	if q.UserID != nil {
-		filter["user_id"] = *q.UserID
-	}
-	if q.BlacklistedOnly {
-		filter["blacklisted_at"] = bson.M{"$ne": nil}
-	}
-	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: -1}}).SetSkip(int64(q.Offset))
-	if q.Limit > 0 {
-		opts.SetLimit(int64(q.Limit))
-	}
-	cur, err := s.outstanding.Find(ctx, filter, opts)
-	if err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	var docs []tokenDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	out := make([]jwtrevoke.OutstandingToken, len(docs))
-	for i, d := range docs {
-		out[i] = jwtrevoke.OutstandingToken{ID: d.ID, UserID: d.UserID, JTI: d.JTI, Token: d.Token,
-			CreatedAt: utcPtr(d.CreatedAt), ExpiresAt: d.ExpiresAt.UTC(), BlacklistedAt: utcPtr(d.BlacklistedAt)}
-	}
-	return out, nil
-}
-
 // FlushExpired implements jwtrevoke.Store, deleting in batches.
-func (s *Store) FlushExpired(ctx context.Context, now time.Time, batch int) (jwtrevoke.FlushResult, error) {
+func (s *Store) FlushExpired(ctx context.Context, now time.Time, opts jwtrevoke.FlushOptions) (jwtrevoke.FlushResult, error) {
 	var res jwtrevoke.FlushResult
-	if batch < 1 {
-		batch = 1000
-	}
+	batch := storekit.BatchSize(opts)
 	// Old counter claims, by the real clock (see claimRetention).
 	if _, err := s.claims.DeleteMany(ctx, bson.M{"created_at": bson.M{"$lt": time.Now().Add(-claimRetention)}}); err != nil {
 		return res, fmt.Errorf("flush counter claims: %w", err)
@@ -611,6 +581,7 @@ func (s *Store) FlushExpired(ctx context.Context, now time.Time, batch int) (jwt
 		}
 		res.Blacklisted += b.DeletedCount
 		res.Outstanding += o.DeletedCount
+		storekit.Report(opts, res)
 		if len(ids) < batch {
 			break
 		}
@@ -638,13 +609,16 @@ func (s *Store) FlushExpired(ctx context.Context, now time.Time, batch int) (jwt
 				return res, fmt.Errorf("flush expired %s: %w", c.coll.Name(), err)
 			}
 			*c.count += r.DeletedCount
+			storekit.Report(opts, res)
 			if len(ids) < batch {
 				break
 			}
 		}
 	}
-	n, err := s.flushAttempts(ctx, now, batch)
-	res.Attempts += n
+	err := s.flushAttempts(ctx, now, batch, func(n int64) {
+		res.Attempts += n
+		storekit.Report(opts, res)
+	})
 	if err != nil {
 		return res, fmt.Errorf("flush expired attempts: %w", err)
 	}

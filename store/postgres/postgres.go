@@ -41,6 +41,7 @@ var dialect = &sqlstore.Dialect{
 	IsRetryable:     func(err error) bool { c := pgCode(err); return c == "40001" || c == "40P01" },
 	UpdateReturning: true,
 	WritableCTE:     true,
+	NullsHigh:       true,
 	// Sent after the data's commit, in a transaction of its own: a NOTIFY
 	// inside the data's transaction takes PostgreSQL's global notification
 	// queue lock at commit and holds it through the commit's WAL flush, so

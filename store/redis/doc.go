@@ -12,4 +12,17 @@
 // Open refuses another policy (unless the URL says allow_eviction=true) and
 // warns when AOF is off. All keys share the hash tag {jwtrevoke}, so they
 // sit in one Redis Cluster slot.
+//
+// Besides the keys, the scripts keep sorted sets that index them: tokens
+// by id (toks, btoks for the blacklisted ones, utoks:<user>), by expiry
+// (toks:exp, btoks:exp) and by creation (toks:created), blacklisted tokens
+// by the time blacklisted (btoks:at), sessions by expiry (sess:exp,
+// rsess:exp for the revoked ones), revocations by seq, expiry and creation
+// (revs, revs:exp, revs:created). A set keeps an entry until
+// flushexpiredtokens removes it, after Redis has dropped the key. Stats
+// counts exactly on these sets, with ZCARD and ZCOUNT (O(log n) each, in
+// one script), and listing tokens reads them in order; each costs a ZADD
+// more per write than counting would need. Migrate adds the data of
+// earlier versions, which did not keep toks:created, btoks:at, btoks:exp,
+// rsess:exp and revs:created, to them.
 package redis

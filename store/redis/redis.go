@@ -14,6 +14,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/jwtrevoke/jwtrevoke"
+	"github.com/jwtrevoke/jwtrevoke/internal/storekit"
 )
 
 var (
@@ -80,9 +81,6 @@ func checkServer(ctx context.Context, c *goredis.Client, allowEviction bool) err
 
 // Close closes the connections.
 func (s *Store) Close() error { return s.c.Close() }
-
-// Migrate does nothing: Redis has no schema.
-func (s *Store) Migrate(context.Context) error { return nil }
 
 // Channel is the pub/sub channel every revocation is published on, as the
 // JSON that DecodeRevocation reads.
@@ -327,48 +325,6 @@ func (s *Store) Sessions(ctx context.Context, userID int64, now time.Time) ([]jw
 	return out, nil
 }
 
-// OutstandingTokens implements jwtrevoke.TokenStore.
-func (s *Store) OutstandingTokens(ctx context.Context, q jwtrevoke.TokenQuery) ([]jwtrevoke.OutstandingToken, error) {
-	index := s.prefix + "toks"
-	switch {
-	case q.BlacklistedOnly:
-		index = s.prefix + "btoks"
-	case q.UserID != nil:
-		index = s.prefix + "utoks:" + strconv.FormatInt(*q.UserID, 10)
-	}
-	jtis, err := s.c.ZRevRange(ctx, index, 0, -1).Result()
-	if err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	var out []jwtrevoke.OutstandingToken
-	skipped := 0
-	for _, jti := range jtis {
-		h, err := s.c.HGetAll(ctx, s.prefix+"tok:"+jti).Result()
-		if err != nil {
-			return nil, fmt.Errorf("list tokens: %w", err)
-		}
-		if len(h) == 0 {
-			continue // expired
-		}
-		t, err := decodeToken(h)
-		if err != nil {
-			return nil, fmt.Errorf("list tokens: %w", err)
-		}
-		if q.UserID != nil && (t.UserID == nil || *t.UserID != *q.UserID) {
-			continue
-		}
-		if skipped < q.Offset {
-			skipped++
-			continue
-		}
-		out = append(out, t)
-		if q.Limit > 0 && len(out) == q.Limit {
-			break
-		}
-	}
-	return out, nil
-}
-
 func decodeToken(h map[string]string) (jwtrevoke.OutstandingToken, error) {
 	t := jwtrevoke.OutstandingToken{JTI: h["jti"], Token: h["token"]}
 	id, err := strconv.ParseInt(h["id"], 10, 64)
@@ -400,11 +356,9 @@ func decodeToken(h map[string]string) (jwtrevoke.OutstandingToken, error) {
 
 // FlushExpired implements jwtrevoke.TokenStore: Redis deletes expired keys
 // itself; this removes what they leave in the indexes, in batches.
-func (s *Store) FlushExpired(ctx context.Context, now time.Time, batch int) (jwtrevoke.FlushResult, error) {
+func (s *Store) FlushExpired(ctx context.Context, now time.Time, opts jwtrevoke.FlushOptions) (jwtrevoke.FlushResult, error) {
 	var res jwtrevoke.FlushResult
-	if batch < 1 {
-		batch = 1000
-	}
+	batch := storekit.BatchSize(opts)
 	for {
 		v, err := flushTokensScript.Run(ctx, s.c, []string{s.prefix}, ms(now), batch).Int64Slice()
 		if err != nil {
@@ -412,6 +366,9 @@ func (s *Store) FlushExpired(ctx context.Context, now time.Time, batch int) (jwt
 		}
 		res.Outstanding += v[0]
 		res.Blacklisted += v[1]
+		if v[0] > 0 {
+			storekit.Report(opts, res)
+		}
 		if v[0] < int64(batch) {
 			break
 		}
@@ -429,6 +386,9 @@ func (s *Store) FlushExpired(ctx context.Context, now time.Time, batch int) (jwt
 				return res, fmt.Errorf("flush expired: %w", err)
 			}
 			*f.count += n
+			if n > 0 {
+				storekit.Report(opts, res)
+			}
 			if n < int64(batch) {
 				break
 			}

@@ -2,7 +2,9 @@ package redis_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -161,14 +163,14 @@ func TestFlushCleansIndexesOfExpiredKeys(t *testing.T) {
 	if n, err := c.Exists(t.Context(), prefix+"tok:"+tok.JTI, prefix+"sess:"+sess.ID).Result(); err != nil || n != 0 {
 		t.Fatalf("keys of an expired token and session still exist: %d, %v", n, err)
 	}
-	res, err := st.FlushExpired(t.Context(), now, 10)
+	res, err := st.FlushExpired(t.Context(), now, jwtrevoke.FlushOptions{Batch: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Outstanding != 1 || res.Sessions != 1 {
 		t.Errorf("FlushExpired = %+v, want 1 token and 1 session", res)
 	}
-	for _, key := range []string{"utoks:42", "usess:42", "toks", "toks:exp", "sess:exp"} {
+	for _, key := range []string{"utoks:42", "usess:42", "toks", "toks:exp", "toks:created", "sess:exp"} {
 		if n, err := c.ZCard(t.Context(), prefix+key).Result(); err != nil || n != 0 {
 			t.Errorf("index %s has %d entries after the flush (%v), want 0", key, n, err)
 		}
@@ -201,6 +203,88 @@ func TestRotationExpires(t *testing.T) {
 	}
 	if d := time.Until(exp) - ttl; ttl <= 0 || d < -2*time.Second || d > 2*time.Second {
 		t.Errorf("TTL of %s = %v, want about %v (until the old token expires)", key, ttl, time.Until(exp))
+	}
+}
+
+// TestMigrateIndexesOldData: data written without the indexes that
+// listing and Stats read (as versions before schema 2 wrote it) is
+// indexed by Migrate, once.
+func TestMigrateIndexesOldData(t *testing.T) {
+	ctx := t.Context()
+	u := testdb.Redis(t)
+	st := mustOpen(t, u)
+	c := client(t, u)
+	prefix := "{jwtrevoke}:" + prefixOf(t, u) + ":"
+	now := time.Now().UTC()
+	uid := int64(5)
+	var toks []jwtrevoke.OutstandingToken
+	var sids []string
+	for i := range 4 {
+		created := now.Add(-time.Duration(i) * time.Minute)
+		tok := jwtrevoke.OutstandingToken{UserID: &uid, JTI: fmt.Sprintf("%032x", 0xf00+i), Token: "h.p.s", CreatedAt: &created, ExpiresAt: now.Add(time.Hour).Truncate(time.Second)}
+		if i == 3 {
+			tok.CreatedAt = nil
+		}
+		sid := fmt.Sprintf("0190%028x", i)
+		if err := st.IssueSession(ctx, tok, jwtrevoke.Session{ID: sid, UserID: uid, CreatedAt: now, ExpiresAt: tok.ExpiresAt}); err != nil {
+			t.Fatal(err)
+		}
+		toks, sids = append(toks, tok), append(sids, sid)
+	}
+	if _, err := st.Blacklist(ctx, toks[1], jwtrevoke.Revocation{SessionID: sids[1], UserID: uid, ExpiresAt: now.Add(time.Hour), Reason: "logout", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RevokeSession(ctx, jwtrevoke.Revocation{SessionID: sids[2], UserID: uid, ExpiresAt: now.Add(time.Hour), Reason: "session_ended", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	queries := []jwtrevoke.TokenQuery{{}, {Ascending: true}, {Sort: jwtrevoke.SortBlacklisted}, {Status: jwtrevoke.TokenBlacklisted}}
+	snapshot := func() (jwtrevoke.Stats, [][]jwtrevoke.OutstandingToken) {
+		t.Helper()
+		stats, err := st.Stats(ctx, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lists [][]jwtrevoke.OutstandingToken
+		for _, q := range queries {
+			l, err := st.OutstandingTokens(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lists = append(lists, l)
+		}
+		return stats, lists
+	}
+	wantStats, wantLists := snapshot()
+	if wantStats.LiveTokens != 3 || wantStats.BlacklistedTokens != 1 || wantStats.LiveSessions != 2 || wantStats.RevokedLastHour != 2 || len(wantLists[0]) != 4 {
+		t.Fatalf("before: %+v, %d tokens", wantStats, len(wantLists[0]))
+	}
+	if err := c.Del(ctx, prefix+"toks:created", prefix+"btoks:at", prefix+"btoks:exp", prefix+"rsess:exp", prefix+"revs:created").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := snapshot(); got == wantStats {
+		t.Fatal("Stats unchanged without the indexes: the test tests nothing")
+	}
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	gotStats, gotLists := snapshot()
+	if gotStats != wantStats {
+		t.Fatalf("Stats after Migrate = %+v, want %+v", gotStats, wantStats)
+	}
+	for i := range queries {
+		if !reflect.DeepEqual(gotLists[i], wantLists[i]) {
+			t.Fatalf("OutstandingTokens(%+v) after Migrate = %+v, want %+v", queries[i], gotLists[i], wantLists[i])
+		}
+	}
+	// Once only: the version is recorded.
+	if err := c.Del(ctx, prefix+"toks:created").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.ZCard(ctx, prefix+"toks:created").Result(); err != nil || n != 0 {
+		t.Fatalf("a second Migrate indexed %d tokens again (%v), want none", n, err)
 	}
 }
 

@@ -19,19 +19,32 @@ local function tok(jti, user, token, created, expires)
   redis.call('HSET', k, 'id', id, 'jti', jti, 'user_id', user, 'token', token, 'created_at', created, 'expires_at', expires)
   redis.call('PEXPIREAT', k, expires)
   redis.call('ZADD', P .. 'toks', id, jti)
+  -- Listing newest first: a token without created_at counts as the
+  -- earliest.
+  redis.call('ZADD', P .. 'toks:created', created == '' and '-inf' or created, jti)
   -- The expiry index names the user too: the token's own key may be gone
   -- (expired) by the time flushexpiredtokens cleans the user's index.
   redis.call('ZADD', P .. 'toks:exp', expires, user .. ':' .. jti)
   if user ~= '' then redis.call('ZADD', P .. 'utoks:' .. user, id, jti) end
   return id
 end
+-- blacklisted marks the token jti (key k, id id, expiring at expires)
+-- blacklisted at now, in its key and the indexes of blacklisted tokens:
+-- btoks by id, btoks:at by the time blacklisted (for listing), btoks:exp
+-- by the token's expiry (for counting the live ones). (The key of a token
+-- that has expired already is gone: its expiry is the caller's.)
+local function blacklisted(k, jti, id, now, expires)
+  redis.call('HSET', k, 'blacklisted_at', now)
+  redis.call('ZADD', P .. 'btoks', id, jti)
+  redis.call('ZADD', P .. 'btoks:at', now, jti)
+  redis.call('ZADD', P .. 'btoks:exp', expires, jti)
+end
 -- blacklist marks jti blacklisted; false if it already was.
 local function blacklist(jti, user, token, created, expires, now)
   local id = tok(jti, user, token, created, expires)
   local k = P .. 'tok:' .. jti
   if redis.call('HEXISTS', k, 'blacklisted_at') == 1 then return false end
-  redis.call('HSET', k, 'blacklisted_at', now)
-  redis.call('ZADD', P .. 'btoks', id, jti)
+  blacklisted(k, jti, id, now, redis.call('HGET', k, 'expires_at') or expires)
   return true
 end
 -- audit adds the audit entry of the recorded revocation r (a = its
@@ -63,7 +76,12 @@ local function record(r, now, audited)
     local sk = P .. 'sess:' .. r.session_id
     local se = redis.call('HGET', sk, 'expires_at')
     if se and n(se) > n(r.expires_at) then r.expires_at = se end
-    if se and redis.call('HEXISTS', sk, 'revoked_at') == 0 then redis.call('HSET', sk, 'revoked_at', now) end
+    if se and redis.call('HEXISTS', sk, 'revoked_at') == 0 then
+      redis.call('HSET', sk, 'revoked_at', now)
+      -- Revoked sessions by expiry, as sess:exp lists them all: the live
+      -- ones are counted as the difference.
+      redis.call('ZADD', P .. 'rsess:exp', se, redis.call('HGET', sk, 'user_id') .. ':' .. r.session_id)
+    end
     redis.call('SET', P .. 'revoked:session:' .. r.session_id, '1', 'PXAT', r.expires_at)
   elseif r.jti ~= '' then
     redis.call('SET', P .. 'revoked:token:' .. r.jti, '1', 'PXAT', r.expires_at)
@@ -74,6 +92,7 @@ local function record(r, now, audited)
   redis.call('SET', P .. 'rev:' .. seq, js, 'PXAT', r.expires_at)
   redis.call('ZADD', P .. 'revs', seq, seq)
   redis.call('ZADD', P .. 'revs:exp', r.expires_at, seq)
+  redis.call('ZADD', P .. 'revs:created', r.created_at, seq)
   redis.call('PUBLISH', P .. 'revocations', js)
   if audited and type(a) == 'table' then audit(r, a) end
   return js
@@ -127,7 +146,9 @@ local se = redis.call('HGET', sk, 'expires_at')
 if se and n(ARGV[13]) > n(se) then
   redis.call('HSET', sk, 'expires_at', ARGV[13])
   redis.call('PEXPIREAT', sk, ARGV[13])
-  redis.call('ZADD', P .. 'sess:exp', ARGV[13], redis.call('HGET', sk, 'user_id') .. ':' .. ARGV[12])
+  local m = redis.call('HGET', sk, 'user_id') .. ':' .. ARGV[12]
+  redis.call('ZADD', P .. 'sess:exp', ARGV[13], m)
+  if redis.call('HEXISTS', sk, 'revoked_at') == 1 then redis.call('ZADD', P .. 'rsess:exp', ARGV[13], m) end
 end
 return {'OK', ARGV[15]}
 `)
@@ -146,8 +167,7 @@ for _, jti in ipairs(redis.call('ZRANGE', P .. 'utoks:' .. user, 0, -1)) do
   local k = P .. 'tok:' .. jti
   local exp = redis.call('HGET', k, 'expires_at')
   if exp and n(exp) > n(now) and redis.call('HEXISTS', k, 'blacklisted_at') == 0 then
-    redis.call('HSET', k, 'blacklisted_at', now)
-    redis.call('ZADD', P .. 'btoks', redis.call('HGET', k, 'id'), jti)
+    blacklisted(k, jti, redis.call('HGET', k, 'id'), now, exp)
   end
 end
 local rev = cjson.decode(ARGV[3])
@@ -171,7 +191,10 @@ local b = 0
 for _, m in ipairs(members) do
   local user, jti = string.match(m, '^([^:]*):(.*)$')
   if redis.call('ZREM', P .. 'btoks', jti) == 1 then b = b + 1 end
+  redis.call('ZREM', P .. 'btoks:at', jti)
+  redis.call('ZREM', P .. 'btoks:exp', jti)
   redis.call('ZREM', P .. 'toks', jti)
+  redis.call('ZREM', P .. 'toks:created', jti)
   redis.call('ZREM', P .. 'toks:exp', m)
   if user ~= '' then redis.call('ZREM', P .. 'utoks:' .. user, jti) end
   redis.call('DEL', P .. 'tok:' .. jti)
@@ -186,6 +209,7 @@ for _, m in ipairs(members) do
   local user, id = string.match(m, '^([^:]*):(.*)$')
   redis.call('ZREM', P .. 'usess:' .. user, id)
   redis.call('ZREM', P .. 'sess:exp', m)
+  redis.call('ZREM', P .. 'rsess:exp', m)
   redis.call('DEL', P .. 'sess:' .. id)
 end
 return #members
@@ -197,6 +221,7 @@ local seqs = redis.call('ZRANGEBYSCORE', P .. 'revs:exp', '-inf', ARGV[1], 'LIMI
 for _, seq in ipairs(seqs) do
   redis.call('ZREM', P .. 'revs', seq)
   redis.call('ZREM', P .. 'revs:exp', seq)
+  redis.call('ZREM', P .. 'revs:created', seq)
   redis.call('DEL', P .. 'rev:' .. seq)
 end
 return #seqs
@@ -247,4 +272,50 @@ for _, m in ipairs(members) do
   redis.call('ZREM', P .. 'att:exp', m)
 end
 return #members
+`)
+
+// statsScript: ARGV now hourAgo dayAgo. Returns the counts of Stats, in
+// the order of statsFields, each a ZCARD or a ZCOUNT of one index
+// (O(log n)), in one script: one snapshot.
+var statsScript = goredis.NewScript(luaLib + `
+local now, hour, day = ARGV[1], ARGV[2], ARGV[3]
+local function expired(key) return redis.call('ZCOUNT', P .. key, '-inf', now) end
+local function unexpired(key) return redis.call('ZCOUNT', P .. key, '(' .. now, '+inf') end
+local blacklisted, bexp = redis.call('ZCARD', P .. 'btoks'), expired('btoks:exp')
+return {unexpired('toks:exp') - (blacklisted - bexp), expired('toks:exp'), blacklisted,
+  unexpired('sess:exp') - unexpired('rsess:exp'),
+  redis.call('ZCARD', P .. 'revs'),
+  redis.call('ZCOUNT', P .. 'revs:created', '(' .. hour, now),
+  redis.call('ZCOUNT', P .. 'revs:created', '(' .. day, now),
+  bexp, expired('sess:exp'), expired('revs:exp'), expired('rots:exp'), expired('audit:exp'), expired('att:exp')}
+`)
+
+// backfillScript: ARGV index member... Adds the members of index (toks,
+// btoks, sess:exp or revs, as ZSCAN read them) to the indexes that
+// versions before schemaVersion 2 did not keep: toks:created, btoks:at,
+// btoks:exp, rsess:exp and revs:created. A token or revocation whose key
+// has expired already is left out of them, but for btoks:exp, where it
+// counts as expired (score 0) until flushexpiredtokens removes it.
+var backfillScript = goredis.NewScript(luaLib + `
+local index = ARGV[1]
+for i = 2, #ARGV do
+  local m = ARGV[i]
+  if index == 'toks' then
+    local c = redis.call('HGET', P .. 'tok:' .. m, 'created_at')
+    if c then redis.call('ZADD', P .. 'toks:created', c == '' and '-inf' or c, m) end
+  elseif index == 'btoks' then
+    local h = redis.call('HMGET', P .. 'tok:' .. m, 'blacklisted_at', 'expires_at')
+    if h[1] then redis.call('ZADD', P .. 'btoks:at', h[1], m) end
+    redis.call('ZADD', P .. 'btoks:exp', h[2] or 0, m)
+  elseif index == 'sess:exp' then
+    local user, id = string.match(m, '^([^:]*):(.*)$')
+    if redis.call('HEXISTS', P .. 'sess:' .. id, 'revoked_at') == 1 then
+      redis.call('ZADD', P .. 'rsess:exp', redis.call('ZSCORE', P .. 'sess:exp', m), m)
+    end
+  elseif index == 'revs' then
+    local js = redis.call('GET', P .. 'rev:' .. m)
+    if js then redis.call('ZADD', P .. 'revs:created', cjson.decode(js).created_at, m) end
+  end
+end
+return #ARGV - 1
 `)

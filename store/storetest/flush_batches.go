@@ -46,7 +46,7 @@ func FlushBatches(t *testing.T, st jwtrevoke.Store) {
 		// Expired: the even i (6 tokens, their 6 sessions), of which i = 0
 		// and 6 are blacklisted, with their revocations.
 		want := jwtrevoke.FlushResult{Outstanding: 6, Blacklisted: 2, Sessions: 6, Revocations: 2}
-		res, err := st.FlushExpired(ctx, now, batch)
+		res, err := st.FlushExpired(ctx, now, jwtrevoke.FlushOptions{Batch: batch})
 		if err != nil {
 			t.Fatalf("round %d, batch %d: %v", round, batch, err)
 		}
@@ -57,7 +57,7 @@ func FlushBatches(t *testing.T, st jwtrevoke.Store) {
 		} else if res != want {
 			t.Fatalf("round %d, batch %d: FlushExpired = %+v, want %+v", round, batch, res, want)
 		}
-		if res, err := st.FlushExpired(ctx, now, batch); err != nil || res != (jwtrevoke.FlushResult{}) {
+		if res, err := st.FlushExpired(ctx, now, jwtrevoke.FlushOptions{Batch: batch}); err != nil || res != (jwtrevoke.FlushResult{}) {
 			t.Fatalf("round %d, batch %d: second flush = %+v, %v; want zeros", round, batch, res, err)
 		}
 		toks, err := st.OutstandingTokens(ctx, jwtrevoke.TokenQuery{})

@@ -51,7 +51,12 @@ func RunWith(t *testing.T, open func(t *testing.T) jwtrevoke.Store, opts Options
 		{"Revocations", testRevocations},
 		{"RevocationsPages", testRevocationPages},
 		{"OutstandingTokensQuery", testOutstandingQuery},
+		{"TokenListing", testTokenListing},
+		{"TokenLookup", testTokenLookup},
+		{"Stats", testStats},
 		{"FlushExpired", testFlushExpired},
+		{"FlushProgress", testFlushProgress},
+		{"FlushBatches", FlushBatches},
 		{"Setting", testSetting},
 		{"SettingConcurrent", testSettingConcurrent},
 		{"CancelledContext", testCancelled},
@@ -693,7 +698,7 @@ func testFlushExpired(t *testing.T, st jwtrevoke.Store) {
 			t.Fatal(err)
 		}
 	}
-	res, err := st.FlushExpired(ctx, now, 2)
+	res, err := st.FlushExpired(ctx, now, jwtrevoke.FlushOptions{Batch: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -721,7 +726,7 @@ func testFlushExpired(t *testing.T, st jwtrevoke.Store) {
 	if revs, _ := st.Revocations(ctx, 0, now.Add(-24*time.Hour)); len(revs) != 1 {
 		t.Fatalf("%d revocations left, want 1", len(revs))
 	}
-	if res, err := st.FlushExpired(ctx, now, 2); err != nil || res != (jwtrevoke.FlushResult{}) {
+	if res, err := st.FlushExpired(ctx, now, jwtrevoke.FlushOptions{Batch: 2}); err != nil || res != (jwtrevoke.FlushResult{}) {
 		t.Fatalf("second flush = %+v, %v; want zeros", res, err)
 	}
 }
@@ -865,13 +870,13 @@ func testAudit(t *testing.T, st jwtrevoke.Store) {
 		t.Fatalf("Audit of a user with no audited revocation = %+v, %v; want none", g, err)
 	}
 	// The audit trail outlives the revocations, until AuditUntil.
-	if _, err := st.FlushExpired(ctx, now.Add(24*time.Hour), 2); err != nil {
+	if _, err := st.FlushExpired(ctx, now.Add(24*time.Hour), jwtrevoke.FlushOptions{Batch: 2}); err != nil {
 		t.Fatal(err)
 	}
 	if g, err := st.Audit(ctx, u.ID, 0); err != nil || len(g) != 3 {
 		t.Fatalf("Audit after the revocations expired and were flushed = %d entries, %v; want 3", len(g), err)
 	}
-	res, err := st.FlushExpired(ctx, keep, 2)
+	res, err := st.FlushExpired(ctx, keep, jwtrevoke.FlushOptions{Batch: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -936,7 +941,7 @@ func testCountAttempt(t *testing.T, st jwtrevoke.Store) {
 	}
 	// At the end of the first window its counters are flushed; the next
 	// window's stays.
-	res, err := st.FlushExpired(ctx, start.Add(w), 2)
+	res, err := st.FlushExpired(ctx, start.Add(w), jwtrevoke.FlushOptions{Batch: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

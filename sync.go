@@ -18,15 +18,31 @@ type Notifier interface {
 	Notify(ctx context.Context, poke func()) error
 }
 
-// NotifierOf returns the push channel of st, or of its token store when st
-// is a SplitStore.
-func NotifierOf(st Store) (Notifier, bool) {
-	if sp, ok := st.(*SplitStore); ok {
-		n, ok := sp.TokenStore.(Notifier)
-		return n, ok
+// NotifierOf returns the push channel of st, or of the store it wraps
+// (see storeAs).
+func NotifierOf(st Store) (Notifier, bool) { return storeAs[Notifier](st) }
+
+// storeAs returns st as a T, or else the first store it wraps that is a
+// T: a *SplitStore wraps its token store (Tokens), and a decorator (for
+// example one that measures each call) wraps the store its Unwrap method
+// returns. The optional interfaces the service looks for (Notifier,
+// BlacklistFeed, RevocationPager) are found through any such layers.
+func storeAs[T any](st TokenStore) (T, bool) {
+	for st != nil {
+		if v, ok := st.(T); ok {
+			return v, true
+		}
+		switch w := st.(type) {
+		case interface{ Tokens() TokenStore }:
+			st = w.Tokens()
+		case interface{ Unwrap() Store }:
+			st = w.Unwrap()
+		default:
+			st = nil
+		}
 	}
-	n, ok := st.(Notifier)
-	return n, ok
+	var none T
+	return none, false
 }
 
 // BlacklistEntry is one row of SimpleJWT's blacklist (a blacklisted
@@ -53,16 +69,9 @@ type BlacklistFeed interface {
 	BlacklistedAfter(ctx context.Context, afterID int64, now time.Time, limit int) ([]BlacklistEntry, error)
 }
 
-// FeedOf returns the blacklist feed of st, or of its token store when st
-// is a SplitStore.
-func FeedOf(st Store) (BlacklistFeed, bool) {
-	if sp, ok := st.(*SplitStore); ok {
-		f, ok := sp.TokenStore.(BlacklistFeed)
-		return f, ok
-	}
-	f, ok := st.(BlacklistFeed)
-	return f, ok
-}
+// FeedOf returns the blacklist feed of st, or of the store it wraps (see
+// storeAs).
+func FeedOf(st Store) (BlacklistFeed, bool) { return storeAs[BlacklistFeed](st) }
 
 // RevocationPager is a token store that can return Revocations a page at
 // a time, so that loading a million revocations at start holds one page
@@ -110,26 +119,9 @@ func (s *Service) Sync(ctx context.Context) (int, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	now := s.now()
-	pager, paged := s.store.(RevocationPager)
-	if sp, ok := s.store.(*SplitStore); ok {
-		pager, paged = sp.TokenStore.(RevocationPager)
-	}
-	n, after, holes := 0, st.low, false
-	for {
-		var (
-			revs []Revocation
-			next int64
-			err  error
-		)
-		if paged {
-			revs, next, err = pager.RevocationsPage(ctx, after, now, revocationPage)
-		} else {
-			revs, err = s.store.Revocations(ctx, after, now)
-		}
-		if err != nil {
-			return 0, err
-		}
-		s.apply(revs)
+	n, holes := 0, false
+	err := s.revocationPages(ctx, st.low, now, func(revs []Revocation) {
+		s.applyLoaded(revs, s.now())
 		for _, r := range revs { // in Seq order
 			if r.Seq > st.maxSeen {
 				n++
@@ -141,10 +133,9 @@ func (s *Service) Sync(ctx context.Context) (int, error) {
 				st.low = r.Seq
 			}
 		}
-		if next == 0 {
-			break
-		}
-		after = next
+	})
+	if err != nil {
+		return 0, err
 	}
 	if f, ok := FeedOf(s.store); ok {
 		if err := s.syncFeed(ctx, f, now); err != nil {
@@ -153,6 +144,47 @@ func (s *Service) Sync(ctx context.Context) (int, error) {
 	}
 	st.fresh.Store(now.UnixNano())
 	return n, nil
+}
+
+// revocationPages calls apply with the revocations with Seq > after that
+// have not expired at now, in Seq order: all at once, or page by page
+// from a RevocationPager. While apply works on a full page, the next one
+// is read (a long load, at start: the store's reading and decoding then
+// overlap with building the revocation set).
+func (s *Service) revocationPages(ctx context.Context, after int64, now time.Time, apply func([]Revocation)) error {
+	pager, paged := storeAs[RevocationPager](s.store)
+	if !paged {
+		revs, err := s.store.Revocations(ctx, after, now)
+		if err != nil {
+			return err
+		}
+		apply(revs)
+		return nil
+	}
+	revs, next, err := pager.RevocationsPage(ctx, after, now, revocationPage)
+	if err != nil {
+		return err
+	}
+	type page struct {
+		revs []Revocation
+		next int64
+		err  error
+	}
+	ahead := make(chan page, 1)
+	for next != 0 {
+		go func(after int64) {
+			revs, next, err := pager.RevocationsPage(ctx, after, now, revocationPage)
+			ahead <- page{revs, next, err}
+		}(next)
+		apply(revs)
+		p := <-ahead // received before returning: no reader outlives the call
+		if p.err != nil {
+			return p.err
+		}
+		revs, next = p.revs, p.next
+	}
+	apply(revs)
+	return nil
 }
 
 // syncFeed loads the blacklist entries of f not loaded yet as token

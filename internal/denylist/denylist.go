@@ -97,6 +97,22 @@ func (s *Set) Revoked(sid, jti string, user, iat int64) bool {
 	return false
 }
 
+// HoldsSession reports whether the revocation of session sid is held.
+func (s *Set) HoldsSession(sid string) bool { return s.sessions.has(&s.sessionStr, sid) }
+
+// HoldsToken reports whether the revocation of the single token jti is held.
+func (s *Set) HoldsToken(jti string) bool { return s.tokens.has(&s.tokenStr, jti) }
+
+// HoldsUser reports whether a cut-off of user at notBefore (Unix
+// milliseconds) or later is held.
+func (s *Set) HoldsUser(user, notBefore int64) bool {
+	if s.users.count.Load() == 0 {
+		return false
+	}
+	nb, ok := s.users.user(user)
+	return ok && nb >= notBefore
+}
+
 // SessionTime reads the creation time (Unix milliseconds) from a session
 // id laid out like a UUIDv7 in 32 hex digits: 48 bits of milliseconds, then
 // the version digit 7. Other ids give false.

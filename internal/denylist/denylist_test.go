@@ -350,3 +350,35 @@ func TestConcurrentReadWrite(t *testing.T) {
 		t.Fatalf("Len() = %d after GC of the short-lived entries, want %d", got, 3*n)
 	}
 }
+
+func TestHolds(t *testing.T) {
+	s := denylist.New()
+	hexSid := "0123456789abcdef0123456789abcdef"
+	if s.HoldsSession(hexSid) || s.HoldsToken("j") || s.HoldsUser(1, 0) {
+		t.Fatal("an empty set holds something")
+	}
+	s.AddSession(hexSid, 100)
+	s.AddSession("foreign session", 100)
+	s.AddToken("j1", 100)
+	s.AddUser(7, 50_000, 100)
+	for _, c := range []struct {
+		name string
+		got  bool
+		want bool
+	}{
+		{"HexSession", s.HoldsSession(hexSid), true},
+		{"StringSession", s.HoldsSession("foreign session"), true},
+		{"OtherSession", s.HoldsSession("fedcba9876543210fedcba9876543210"), false},
+		{"SessionIsNotToken", s.HoldsToken(hexSid), false},
+		{"Token", s.HoldsToken("j1"), true},
+		{"OtherToken", s.HoldsToken("j2"), false},
+		{"UserSameCutoff", s.HoldsUser(7, 50_000), true},
+		{"UserEarlierCutoff", s.HoldsUser(7, 49_999), true},
+		{"UserLaterCutoff", s.HoldsUser(7, 50_001), false},
+		{"OtherUser", s.HoldsUser(8, 0), false},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}

@@ -24,6 +24,11 @@ type Dialect struct {
 	EmailEquals string
 	// Time encodes a time for a query argument.
 	Time func(time.Time) any
+	// TextTimes means times are stored as text (TextTime, SQLite). Queries
+	// that read many rows then select time columns as plain text (see
+	// timeCol) and parse them here, which is several times faster than
+	// the driver's parsing of columns declared as datetime.
+	TextTimes bool
 	// IsUnique reports a unique or primary key violation.
 	IsUnique func(error) bool
 	// IsRetryable reports a deadlock or serialization failure, after which
@@ -53,6 +58,23 @@ type Dialect struct {
 	GroupCommit bool
 	// Counter is how CountAttempt adds to a counter atomically.
 	Counter Counter
+	// NullsHigh means NULL sorts after every value in ascending order
+	// (PostgreSQL), not before (SQLite, MySQL): orders where a NULL counts
+	// as the earliest then say so (see nullsFirst).
+	NullsHigh bool
+}
+
+// nullsFirst is what an ORDER BY term ascending or not adds so that NULL
+// sorts before every value ascending and after every value descending, as
+// an index in that order keeps it.
+func (d *Dialect) nullsFirst(ascending bool) string {
+	switch {
+	case !d.NullsHigh:
+		return ""
+	case ascending:
+		return " NULLS FIRST"
+	}
+	return " NULLS LAST"
 }
 
 // Counter is a way of adding to a counter row, creating it if absent, and
@@ -135,6 +157,10 @@ func (s *scanTime) Scan(v any) error {
 }
 
 func (s *scanTime) parse(v string) error {
+	if t, ok := parseTextTime(v); ok {
+		s.t, s.valid = t, true
+		return nil
+	}
 	for _, layout := range []string{layoutMicros, layoutSeconds, time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999"} {
 		if t, err := time.Parse(layout, v); err == nil {
 			s.t, s.valid = t.UTC(), true
@@ -142,6 +168,66 @@ func (s *scanTime) parse(v string) error {
 		}
 	}
 	return fmt.Errorf("unreadable time %q", v)
+}
+
+// timeCol is how a query that reads many rows selects the time column
+// col: as text where times are stored as text (TextTimes), so that the
+// driver hands the text over unparsed.
+func (d *Dialect) timeCol(col string) string {
+	if d.TextTimes {
+		return "CAST(" + col + " AS TEXT)"
+	}
+	return col
+}
+
+// parseTextTime reads a UTC time written by TextTime (or by Django):
+// "2006-01-02 15:04:05", optionally followed by a fraction of one to nine
+// digits. It does what time.Parse does with those layouts, faster, and
+// reports false for anything else.
+func parseTextTime(v string) (time.Time, bool) {
+	if len(v) < len(layoutSeconds) || v[4] != '-' || v[7] != '-' || v[10] != ' ' || v[13] != ':' || v[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(from, to int) (int, bool) {
+		n := 0
+		for i := from; i < to; i++ {
+			c := v[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	year, ok1 := num(0, 4)
+	month, ok2 := num(5, 7)
+	day, ok3 := num(8, 10)
+	hour, ok4 := num(11, 13)
+	minute, ok5 := num(14, 16)
+	sec, ok6 := num(17, 19)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	nsec := 0
+	if rest := v[19:]; rest != "" {
+		digits := len(rest) - 1
+		if rest[0] != '.' || digits < 1 || digits > 9 {
+			return time.Time{}, false
+		}
+		f, ok := num(20, len(v))
+		if !ok {
+			return time.Time{}, false
+		}
+		for range 9 - digits {
+			f *= 10
+		}
+		nsec = f
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
+	if t.Day() != day { // 31 April and the like: time.Parse refuses them
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 func (s *scanTime) ptr() *time.Time {

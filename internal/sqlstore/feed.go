@@ -14,7 +14,7 @@ var _ jwtrevoke.BlacklistFeed = (*Store)(nil)
 // token_blacklist tables, which a SimpleJWT peer sharing the database
 // writes too.
 func (s *Store) BlacklistedAfter(ctx context.Context, afterID int64, now time.Time, limit int) ([]jwtrevoke.BlacklistEntry, error) {
-	rows, err := s.R.QueryContext(ctx, s.q(`SELECT b.id, o.jti, o.expires_at, b.blacklisted_at
+	rows, err := s.R.QueryContext(ctx, s.q(`SELECT b.id, o.jti, `+s.d.timeCol("o.expires_at")+`, `+s.d.timeCol("b.blacklisted_at")+`
 		FROM token_blacklist_blacklistedtoken b JOIN token_blacklist_outstandingtoken o ON o.id = b.token_id
 		WHERE b.id > ? AND o.expires_at > ? ORDER BY b.id LIMIT ?`), afterID, s.t(now), limit)
 	if err != nil {

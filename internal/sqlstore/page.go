@@ -15,7 +15,7 @@ var _ jwtrevoke.RevocationPager = (*Store)(nil)
 // left out by the query, so a page holds limit unexpired ones; all of
 // them when limit is 0).
 func (s *Store) RevocationsPage(ctx context.Context, afterSeq int64, now time.Time, limit int) ([]jwtrevoke.Revocation, int64, error) {
-	query := `SELECT seq, session_id, jti, user_id, not_before, expires_at, reason, created_at
+	query := `SELECT seq, session_id, jti, user_id, ` + s.d.timeCol("not_before") + `, ` + s.d.timeCol("expires_at") + `, reason, ` + s.d.timeCol("created_at") + `
 		FROM jwtrevoke_revocation WHERE seq > ? AND expires_at > ? ORDER BY seq`
 	if limit > 0 {
 		query += " LIMIT " + strconv.Itoa(limit)

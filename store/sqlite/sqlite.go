@@ -27,6 +27,7 @@ var dialect = &sqlstore.Dialect{
 	InsertIgnore: sqlstore.OnConflictDoNothing,
 	EmailEquals:  "lower(email) = lower(?)",
 	Time:         sqlstore.TextTime,
+	TextTimes:    true,
 	// One writer at a time: concurrent write transactions share one
 	// commit (one fsync of the WAL, synchronous=FULL) instead of each
 	// waiting for the others' fsyncs.

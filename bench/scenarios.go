@@ -62,6 +62,9 @@ func serverEnv(db *dbEnv, extra ...string) []string {
 		"JWTREVOKE_LOGIN_RATE_PER_IP=none",
 		"JWTREVOKE_LOGIN_RATE_PER_ACCOUNT=none",
 		"JWTREVOKE_ACCESS_TOKEN_LIFETIME=1h",
+		// The bare baseline logs nothing per request either; metrics
+		// (on by default) stay on.
+		"JWTREVOKE_ACCESS_LOG=false",
 	}, db.Env...)
 	return append(env, extra...)
 }

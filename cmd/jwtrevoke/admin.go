@@ -41,7 +41,7 @@ func (m *Main) quietService(cmd *cobra.Command) (*jwtrevoke.Service, func(), err
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, st, err := m.openService(cmd.Context(), c, true, quietLogger(m.Stderr))
+	svc, st, err := m.openService(cmd.Context(), c, true, m.quietLogger(c), nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -93,37 +93,6 @@ func (m *Main) createUserCommand() *cobra.Command {
 	f.StringVar(&pass, "password", "", "the password (visible in the process list: prefer --password-stdin)")
 	f.BoolVar(&stdin, "password-stdin", false, "read the password from the first line of standard input")
 	f.BoolVar(&staff, "staff", false, "the user may sign in to the admin page")
-	return cmd
-}
-
-func (m *Main) flushCommand() *cobra.Command {
-	var batch int
-	cmd := &cobra.Command{
-		Use:   "flushexpiredtokens",
-		Short: "Delete expired outstanding and blacklisted tokens, sessions and revocations",
-		Long: `Delete every outstanding token whose expiry has passed (with its blacklisted
-row), and expired sessions and revocations, in batches so that logins and
-logouts are never blocked for long. Run it daily, e.g. from cron.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if batch < 1 {
-				return usageError{errors.New("flushexpiredtokens: --batch-size must be at least 1")}
-			}
-			svc, done, err := m.quietService(cmd)
-			if err != nil {
-				return err
-			}
-			defer done()
-			res, err := svc.FlushExpired(cmd.Context(), batch)
-			if err != nil {
-				return fmt.Errorf("flushexpiredtokens: %w", err)
-			}
-			fmt.Fprintf(m.Stdout, "deleted %d expired outstanding tokens (%d of them blacklisted), %d sessions, %d revocations, %d rotations, %d audit entries, %d attempt counters\n",
-				res.Outstanding, res.Blacklisted, res.Sessions, res.Revocations, res.Rotations, res.Audit, res.Attempts)
-			return nil
-		},
-	}
-	cmd.Flags().IntVar(&batch, "batch-size", 1000, "rows deleted per transaction")
 	return cmd
 }
 

@@ -35,6 +35,9 @@ type Config struct {
 	// Argon2 are the argon2id parameters new password hashes get
 	// (ARGON2_MEMORY_KIB, ARGON2_TIME, ARGON2_PARALLELISM).
 	Argon2 password.Hasher
+	// Ops are serve's operations settings: metrics, logs, shutdown and
+	// scheduled flushes.
+	Ops Ops
 }
 
 // DefaultDatabase is the embedded store in the working directory.
@@ -47,36 +50,51 @@ type setting struct {
 	name   string
 	flag   string
 	usage  string
-	secret bool
+	secret bool // its value is never printed (jwtrevoke config masks it)
+	// duration: a number in the config file is a number of seconds.
+	duration bool
+	// redact, when set, is how jwtrevoke config prints the value (URLs
+	// with passwords).
+	redact func(string) string
 	set    func(c *Config, v string) error
 	get    func(c *Config) string
 }
 
 func durationSetting(name, usage string, f func(*jwtrevoke.Settings) *time.Duration) setting {
-	return setting{name: name, usage: usage,
+	return durationField(name, usage, func(c *Config) *time.Duration { return f(&c.Settings) })
+}
+
+// durationField is a setting held in a time.Duration of the Config.
+func durationField(name, usage string, f func(*Config) *time.Duration) setting {
+	return setting{name: name, usage: usage, duration: true,
 		set: func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
 			if err != nil {
-				return fmt.Errorf("%s: %q is not a duration such as 5m or 24h", name, v)
+				return fmt.Errorf("%s: %q is not a duration such as 5s, 5m or 24h", name, v)
 			}
-			*f(&c.Settings) = d
+			*f(c) = d
 			return nil
 		},
-		get: func(c *Config) string { return f(&c.Settings).String() },
+		get: func(c *Config) string { return f(c).String() },
 	}
 }
 
 func boolSetting(name, usage string, f func(*jwtrevoke.Settings) *bool) setting {
+	return boolField(name, usage, func(c *Config) *bool { return f(&c.Settings) })
+}
+
+// boolField is a setting held in a bool of the Config.
+func boolField(name, usage string, f func(*Config) *bool) setting {
 	return setting{name: name, usage: usage,
 		set: func(c *Config, v string) error {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
 				return fmt.Errorf("%s: %q is not true or false", name, v)
 			}
-			*f(&c.Settings) = b
+			*f(c) = b
 			return nil
 		},
-		get: func(c *Config) string { return strconv.FormatBool(*f(&c.Settings)) },
+		get: func(c *Config) string { return strconv.FormatBool(*f(c)) },
 	}
 }
 
@@ -90,9 +108,9 @@ func stringSetting(name, usage string, secret bool, f func(*Config) *string) set
 // settings is the table of every configurable value, in the order they
 // are documented.
 var settings = []setting{
-	stringSetting("DATABASE", "where users and tokens live: sqlite:///path/to.db, postgres://, mysql://, mongodb:// or memory://", false,
+	urlSetting("DATABASE", "where users and tokens live: sqlite:///path/to.db, postgres://, mysql://, mongodb:// or memory://",
 		func(c *Config) *string { return &c.Database }),
-	stringSetting("TOKEN_STORE", "optional: keep tokens, sessions and revocations in redis://host:6379/N instead of DATABASE (users stay there)", false,
+	urlSetting("TOKEN_STORE", "optional: keep tokens, sessions and revocations in redis://host:6379/N instead of DATABASE (users stay there)",
 		func(c *Config) *string { return &c.TokenStore }),
 	durationSetting("ACCESS_TOKEN_LIFETIME", "lifetime of access tokens",
 		func(s *jwtrevoke.Settings) *time.Duration { return &s.AccessTokenLifetime }),
@@ -199,6 +217,27 @@ var settings = []setting{
 		func(h *HTTPLimits) *time.Duration { return &h.IdleTimeout }),
 	httpIntSetting("HTTP_MAX_HEADER_BYTES", "serve: largest request headers accepted, in bytes",
 		func(h *HTTPLimits) *int { return &h.MaxHeaderBytes }),
+	boolField("METRICS", "serve: collect Prometheus metrics and serve them at /metrics on the API's address (or on METRICS_ADDR)",
+		func(c *Config) *bool { return &c.Ops.Metrics }),
+	stringSetting("METRICS_ADDR", "serve: serve /metrics (and /healthz, /readyz) on this address instead of the API's, e.g. 127.0.0.1:9090", false,
+		func(c *Config) *string { return &c.Ops.MetricsAddr }),
+	stringSetting("LOG_FORMAT", "log format: text or json", false,
+		func(c *Config) *string { return &c.Ops.LogFormat }),
+	logLevelSetting(),
+	boolField("ACCESS_LOG", "serve: log one line per request (method, path, status, size, duration, request id)",
+		func(c *Config) *bool { return &c.Ops.AccessLog }),
+	durationField("SHUTDOWN_TIMEOUT", "serve: on SIGTERM or SIGINT, how long requests in flight may take to finish before their connections are closed",
+		func(c *Config) *time.Duration { return &c.Ops.ShutdownTimeout }),
+	boolField("ADMIN", "serve: serve the admin pages at /admin/ (staff users sign in with their email and password)",
+		func(c *Config) *bool { return &c.Ops.Admin }),
+	boolField("ADMIN_SECURE_COOKIES", "serve: mark the admin pages' cookies Secure on plain HTTP too, for a TLS-terminating proxy in front (they are Secure over TLS anyway)",
+		func(c *Config) *bool { return &c.Ops.AdminSecure }),
+	durationField("ADMIN_SESSION_IDLE", "serve: an admin sign-in ends after this long without a request",
+		func(c *Config) *time.Duration { return &c.Ops.AdminIdle }),
+	durationField("ADMIN_SESSION_MAX_AGE", "serve: an admin sign-in ends this long after it began",
+		func(c *Config) *time.Duration { return &c.Ops.AdminMaxAge }),
+	durationField("FLUSH_EXPIRED_EVERY", "serve: delete expired tokens, sessions and revocations about this often (with jitter), as flushexpiredtokens does; 0: never",
+		func(c *Config) *time.Duration { return &c.Ops.FlushEvery }),
 }
 
 func init() {
@@ -220,7 +259,7 @@ func addSettingFlags(fs *pflag.FlagSet) {
 // then the environment, then flags: each later source overrides earlier ones.
 func loadConfig(fs *pflag.FlagSet, getenv func(string) string) (*Config, error) {
 	c := &Config{Settings: jwtrevoke.DefaultSettings(), Database: DefaultDatabase, Source: map[string]string{}, HTTP: DefaultHTTPLimits(),
-		Argon2: *password.Default()}
+		Argon2: *password.Default(), Ops: DefaultOps()}
 	for _, s := range settings {
 		c.Source[s.name] = "default"
 	}
@@ -259,6 +298,9 @@ func loadConfig(fs *pflag.FlagSet, getenv func(string) string) (*Config, error) 
 		return nil, err
 	}
 	if err := c.HTTP.validate(); err != nil {
+		return nil, err
+	}
+	if err := c.Ops.validate(); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -352,7 +394,7 @@ func (c *Config) loadFile(path string) error {
 			v = strconv.FormatBool(x)
 		case float64:
 			v = strconv.FormatFloat(x, 'f', -1, 64)
-			if _, isDur := durationNames[k]; isDur {
+			if s.duration {
 				v += "s"
 			}
 		case []any:
@@ -371,7 +413,3 @@ func (c *Config) loadFile(path string) error {
 	}
 	return nil
 }
-
-var durationNames = map[string]bool{"ACCESS_TOKEN_LIFETIME": true, "REFRESH_TOKEN_LIFETIME": true, "LEEWAY": true,
-	"REVOCATION_MAX_STALENESS": true, "REVOCATION_POLL_INTERVAL": true,
-	"HTTP_READ_HEADER_TIMEOUT": true, "HTTP_READ_TIMEOUT": true, "HTTP_WRITE_TIMEOUT": true, "HTTP_IDLE_TIMEOUT": true}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,5 +152,118 @@ func TestConfigHardeningDefaults(t *testing.T) {
 	}
 	if c, err = loadConfig(fs, env()); err != nil || c.Settings.LoginRatePerIP.Enabled() || c.Settings.LoginRatePerAccount.Enabled() {
 		t.Fatalf("limits off: %v %v %v", c.Settings.LoginRatePerIP, c.Settings.LoginRatePerAccount, err)
+	}
+}
+
+// TestConfigCommand: jwtrevoke config prints every setting once with its
+// value and source (default, file, env, flag), in text and JSON, and never
+// a secret: the signing key (given or read from SIGNING_KEY_FILE) and the
+// passwords of store URLs are masked.
+func TestConfigCommand(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "conf.json")
+	if err := os.WriteFile(file, []byte(`{"ACCESS_TOKEN_LIFETIME": "10m", "FLUSH_EXPIRED_EVERY": 3600, "LOG_FORMAT": "json",
+		"TOKEN_STORE": "redis://:redis-secret-pw@cache:6379/0"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const dbSecret, querySecret = "db-secret-pw", "query-secret-pw"
+	getenv := env("JWTREVOKE_CONFIG", file, "JWTREVOKE_SIGNING_KEY", testKey, "JWTREVOKE_SHUTDOWN_TIMEOUT", "42s",
+		"JWTREVOKE_DATABASE", "postgres://app:"+dbSecret+"@db:5432/auth?sslmode=disable&password="+querySecret)
+	secrets := []string{testKey, dbSecret, querySecret, "redis-secret-pw"}
+	code, out, errs := run(t, getenv, "", "config", "--log-level", "debug", "--metrics-addr", "127.0.0.1:9090")
+	if code != 0 {
+		t.Fatalf("config: code %d err %q", code, errs)
+	}
+	for _, s := range secrets {
+		if strings.Contains(out, s) {
+			t.Errorf("config prints the secret %q:\n%s", s, out)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != len(settings)+1 || !strings.HasPrefix(lines[0], "NAME") {
+		t.Fatalf("%d lines for %d settings:\n%s", len(lines), len(settings), out)
+	}
+	rows := map[string][]string{}
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		rows[f[0]] = f[1:]
+	}
+	for name, want := range map[string][]string{
+		"ACCESS_TOKEN_LIFETIME":  {"10m0s", "file"},
+		"FLUSH_EXPIRED_EVERY":    {"1h0m0s", "file"},
+		"LOG_FORMAT":             {"json", "file"},
+		"TOKEN_STORE":            {"redis://:xxxxx@cache:6379/0", "file"},
+		"SIGNING_KEY":            {"xxxxx", "env"},
+		"SHUTDOWN_TIMEOUT":       {"42s", "env"},
+		"DATABASE":               {"postgres://app:xxxxx@db:5432/auth?password=xxxxx&sslmode=disable", "env"},
+		"LOG_LEVEL":              {"debug", "flag"},
+		"METRICS_ADDR":           {"127.0.0.1:9090", "flag"},
+		"METRICS":                {"true", "default"},
+		"ACCESS_LOG":             {"true", "default"},
+		"REFRESH_TOKEN_LIFETIME": {"24h0m0s", "default"},
+		"ISSUER":                 {`""`, "default"},
+	} {
+		if got := rows[name]; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: %v, want %v", name, got, want)
+		}
+	}
+
+	code, out, errs = run(t, getenv, "", "config", "--json")
+	if code != 0 {
+		t.Fatalf("config --json: code %d err %q", code, errs)
+	}
+	var list []effective
+	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != len(settings) {
+		t.Fatalf("config --json: %v, %d entries:\n%s", err, len(list), out)
+	}
+	for _, s := range secrets {
+		if strings.Contains(out, s) {
+			t.Errorf("config --json prints the secret %q", s)
+		}
+	}
+	byName := map[string]effective{}
+	for _, e := range list {
+		byName[e.Name] = e
+	}
+	if e := byName["SIGNING_KEY"]; !e.Masked || e.Value != "xxxxx" || e.Source != "env" {
+		t.Errorf("SIGNING_KEY in JSON: %+v", e)
+	}
+	if e := byName["LEEWAY"]; e.Masked || e.Value != "0s" || e.Source != "default" {
+		t.Errorf("LEEWAY in JSON: %+v", e)
+	}
+
+	// A key read from SIGNING_KEY_FILE is masked too.
+	keyFile := filepath.Join(dir, "key")
+	if err := os.WriteFile(keyFile, []byte(testKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = run(t, env("JWTREVOKE_SIGNING_KEY_FILE", keyFile), "", "config")
+	if code != 0 || strings.Contains(out, testKey) || !strings.Contains(out, keyFile) {
+		t.Errorf("config with SIGNING_KEY_FILE: code %d:\n%s", code, out)
+	}
+}
+
+// TestOpsSettings: the operations settings' defaults and refusals.
+func TestOpsSettings(t *testing.T) {
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	addSettingFlags(fs)
+	c, err := loadConfig(fs, env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Ops != DefaultOps() || !c.Ops.Metrics || !c.Ops.AccessLog || c.Ops.FlushEvery != 0 || c.Ops.ShutdownTimeout != 15*time.Second {
+		t.Errorf("defaults: %+v", c.Ops)
+	}
+	for name, kv := range map[string][]string{
+		"format":   {"JWTREVOKE_LOG_FORMAT", "xml"},
+		"level":    {"JWTREVOKE_LOG_LEVEL", "loud"},
+		"shutdown": {"JWTREVOKE_SHUTDOWN_TIMEOUT", "0s"},
+		"flush":    {"JWTREVOKE_FLUSH_EXPIRED_EVERY", "-1h"},
+		"metrics":  {"JWTREVOKE_METRICS", "maybe"},
+		"addr":     {"JWTREVOKE_METRICS_ADDR", "127.0.0.1:9090", "JWTREVOKE_METRICS", "false"},
+	} {
+		if _, err := loadConfig(fs, env(kv...)); err == nil {
+			t.Errorf("%s: %v accepted", name, kv)
+		}
 	}
 }

@@ -114,17 +114,7 @@ func parseProxy(s string) (netip.Prefix, error) {
 }
 
 func httpDurationSetting(name, usage string, f func(*HTTPLimits) *time.Duration) setting {
-	return setting{name: name, usage: usage,
-		set: func(c *Config, v string) error {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				return fmt.Errorf("%s: %q is not a duration such as 5s or 2m", name, v)
-			}
-			*f(&c.HTTP) = d
-			return nil
-		},
-		get: func(c *Config) string { return f(&c.HTTP).String() },
-	}
+	return durationField(name, usage, func(c *Config) *time.Duration { return f(&c.HTTP) })
 }
 
 func httpIntSetting(name, usage string, f func(*HTTPLimits) *int) setting {

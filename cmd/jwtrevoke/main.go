@@ -1,6 +1,7 @@
 // Command jwtrevoke is the jwtrevoke server and its administration
 // commands: serve, migrate, createuser, flushexpiredtokens, blacklist,
-// tokens and version. It only wires packages together.
+// tokens, audit, deactivate, activate, genkey, config and version. It only
+// wires packages together.
 package main
 
 import (
@@ -8,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -16,6 +16,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/jwtrevoke/jwtrevoke"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -28,8 +30,15 @@ type Main struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
-	// Ready, when set, receives the address serve listens on.
+	// Ready, when set, receives the address serve listens on, once the
+	// API is served.
 	Ready func(addr string)
+
+	// wrapStore, when set, wraps the store every command opens (tests).
+	wrapStore func(jwtrevoke.Store) jwtrevoke.Store
+	// terminal, when set, says whether Stderr is a terminal (tests);
+	// otherwise it is asked of Stderr's file.
+	terminal *bool
 }
 
 // usageError marks errors in how a command was called (exit status 2).
@@ -126,14 +135,10 @@ dashes): e.g. ACCESS_TOKEN_LIFETIME, JWTREVOKE_ACCESS_TOKEN_LIFETIME=15m,
 		m.setActiveCommand(false),
 		m.setActiveCommand(true),
 		m.genkeyCommand(),
+		m.configCommand(),
 		m.versionCommand(),
 	)
 	return root
-}
-
-// logger writes text logs to Stderr.
-func (m *Main) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
 func (m *Main) config(cmd *cobra.Command) (*Config, error) {
@@ -161,9 +166,4 @@ func (m *Main) versionCommand() *cobra.Command {
 			return nil
 		},
 	}
-}
-
-// quietLogger logs only errors.
-func quietLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelError}))
 }

@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -53,53 +55,83 @@ func run(t *testing.T, getenv func(string) string, stdin string, args ...string)
 // server runs `serve` in-process on a free port until the test ends.
 func server(t *testing.T, getenv func(string) string, args ...string) string {
 	t.Helper()
+	return startServe(t, &Main{}, getenv, args...).base
+}
+
+// served is a `serve` running in-process.
+type served struct {
+	base   string      // http://host:port
+	log    *syncBuffer // its Stderr
+	stop   func()      // cancels its context
+	done   chan error  // receives Run's error once it returns
+	waited bool
+}
+
+// startServe runs `serve` in-process with m (whose streams, Getenv and
+// Ready it sets) on a free port; it is stopped when the test ends, and
+// must then return nil, unless the test waited for it itself (wait).
+func startServe(t *testing.T, m *Main, getenv func(string) string, args ...string) *served {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	var errb syncBuffer
-	m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &errb, Getenv: getenv,
-		Ready: func(addr string) { ready <- addr }}
-	go func() { done <- m.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)) }()
+	s := &served{log: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
+	m.Stdin, m.Stdout, m.Stderr, m.Getenv = strings.NewReader(""), io.Discard, s.log, getenv
+	m.Ready = func(addr string) { ready <- addr }
+	if !slices.Contains(args, "--addr") {
+		args = append([]string{"--addr", "127.0.0.1:0"}, args...)
+	}
+	go func() { s.done <- m.Run(ctx, append([]string{"serve"}, args...)) }()
 	select {
 	case addr := <-ready:
 		t.Cleanup(func() {
+			if s.waited {
+				return
+			}
 			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("serve returned %v after shutdown; log:\n%s", err, errb.String())
+			if err := <-s.done; err != nil {
+				t.Errorf("serve returned %v after shutdown; log:\n%s", err, s.log.String())
 			}
 		})
-		return "http://" + addr
-	case err := <-done:
+		s.base = "http://" + addr
+		return s
+	case err := <-s.done:
 		cancel()
-		t.Fatalf("serve exited early: %v\n%s", err, errb.String())
+		t.Fatalf("serve exited early: %v\n%s", err, s.log.String())
 	case <-time.After(30 * time.Second):
 		cancel()
-		t.Fatalf("serve did not start; log:\n%s", errb.String())
+		t.Fatalf("serve did not start; log:\n%s", s.log.String())
 	}
-	return ""
+	return nil
+}
+
+// wait stops the server and returns Run's error.
+func (s *served) wait(t *testing.T) error {
+	t.Helper()
+	s.stop()
+	s.waited = true
+	select {
+	case err := <-s.done:
+		return err
+	case <-time.After(60 * time.Second):
+		t.Fatalf("serve did not stop; log:\n%s", s.log.String())
+	}
+	return nil
 }
 
 type syncBuffer struct {
-	mu  chan struct{}
+	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) lock() {
-	if b.mu == nil {
-		b.mu = make(chan struct{}, 1)
-	}
-	b.mu <- struct{}{}
-}
-
 func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.lock()
-	defer func() { <-b.mu }()
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
 func (b *syncBuffer) String() string {
-	b.lock()
-	defer func() { <-b.mu }()
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	return b.buf.String()
 }
 
@@ -235,7 +267,7 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, cmd := range []string{"serve", "migrate", "createuser", "flushexpiredtokens", "blacklist", "tokens", "genkey", "version"} {
+	for _, cmd := range []string{"serve", "migrate", "createuser", "flushexpiredtokens", "blacklist", "tokens", "genkey", "config", "version"} {
 		code, out, _ := run(t, env(), "", cmd, "--help")
 		if code != 0 || !strings.Contains(out, "--database") {
 			t.Errorf("%s --help: code %d, output lacks --database:\n%s", cmd, code, out)
@@ -335,9 +367,14 @@ func TestDeactivateAndAuditCommands(t *testing.T) {
 	}
 }
 
+// TestFlushExpiredTokensCommand: --dry-run reports exactly what the flush
+// then deletes, and deletes nothing; off a terminal the progress is plain
+// lines, on one a progress bar.
 func TestFlushExpiredTokensCommand(t *testing.T) {
 	getenv := env("JWTREVOKE_DATABASE", dbURL(t), "JWTREVOKE_SIGNING_KEY", testKey,
-		"JWTREVOKE_ACCESS_TOKEN_LIFETIME", "3s", "JWTREVOKE_REFRESH_TOKEN_LIFETIME", "3s")
+		"JWTREVOKE_ACCESS_TOKEN_LIFETIME", "3s", "JWTREVOKE_REFRESH_TOKEN_LIFETIME", "3s",
+		// Attempt counters in the store would expire with the clock's minute.
+		"JWTREVOKE_LOGIN_RATE_SCOPE", "instance")
 	base := server(t, getenv, "--demo")
 	r1, _ := login(t, base, "test@email.com", "test123456")
 	login(t, base, "test@email.com", "test123456")
@@ -345,14 +382,31 @@ func TestFlushExpiredTokensCommand(t *testing.T) {
 		t.Fatalf("blacklist: %d %v", st, body)
 	}
 	time.Sleep(6100 * time.Millisecond)
-	code, out, errs := run(t, getenv, "", "flushexpiredtokens", "--batch-size", "1")
-	want := "deleted 2 expired outstanding tokens (1 of them blacklisted), 2 sessions, 1 revocations"
-	if code != 0 || !strings.Contains(out, want) {
-		t.Fatalf("flush: code %d out %q err %q, want %q", code, out, errs, want)
+	want := "2 expired outstanding tokens (1 of them blacklisted), 2 sessions, 1 revocations, 0 rotations, 0 audit entries, 0 attempt counters"
+	for range 2 { // a dry run changes nothing, so a second one says the same
+		code, out, errs := run(t, getenv, "", "flushexpiredtokens", "--dry-run")
+		if code != 0 || out != "would delete "+want+" (dry run: nothing was deleted)\n" || errs != "" {
+			t.Fatalf("dry run: code %d out %q err %q, want %q", code, out, errs, want)
+		}
 	}
-	code, out, _ = run(t, getenv, "", "flushexpiredtokens")
-	if code != 0 || !strings.Contains(out, "deleted 0 expired outstanding tokens (0 of them blacklisted), 0 sessions, 0 revocations") {
-		t.Fatalf("second flush: %q", out)
+	if code, out, _ := run(t, getenv, "", "tokens"); code != 0 || len(strings.Split(strings.TrimSpace(out), "\n")) != 3 {
+		t.Fatalf("tokens after the dry run: code %d out:\n%s", code, out)
+	}
+	terminal := true
+	var out, errb bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: getenv, terminal: &terminal}
+	if err := m.Run(t.Context(), []string{"flushexpiredtokens", "--batch-size", "1"}); err != nil || out.String() != "deleted "+want+"\n" {
+		t.Fatalf("flush: %v out %q err %q, want %q", err, out.String(), errb.String(), want)
+	}
+	if bar := errb.String(); !strings.Contains(bar, "100%") || !strings.Contains(bar, "5/5") || !strings.Contains(bar, "\r") {
+		t.Errorf("on a terminal: no progress bar to 5/5 rows:\n%q", bar)
+	}
+	code, plain, errs := run(t, getenv, "", "flushexpiredtokens")
+	if code != 0 || !strings.Contains(plain, "deleted 0 expired outstanding tokens (0 of them blacklisted), 0 sessions, 0 revocations") {
+		t.Fatalf("second flush: %q", plain)
+	}
+	if errs != "flushexpiredtokens: 0 expired rows deleted\n" {
+		t.Errorf("off a terminal: stderr %q, want one plain line of counts", errs)
 	}
 }
 

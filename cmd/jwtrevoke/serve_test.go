@@ -152,12 +152,7 @@ func TestServeLoginRateLimitsShared(t *testing.T) {
 // TestServePprof: --pprof serves Go's profiler on its own address, and the
 // API's address does not.
 func TestServePprof(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	base := server(t, env("JWTREVOKE_DATABASE", "memory://", "JWTREVOKE_SIGNING_KEY", testKey), "--pprof", addr)
 	for url, want := range map[string]int{"http://" + addr + "/debug/pprof/": 200, base + "/debug/pprof/": 404} {
 		res, err := http.Get(url)

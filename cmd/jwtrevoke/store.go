@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	neturl "net/url"
 	"strings"
 
 	"github.com/jwtrevoke/jwtrevoke"
+	"github.com/jwtrevoke/jwtrevoke/metrics"
 	"github.com/jwtrevoke/jwtrevoke/store/memory"
 	"github.com/jwtrevoke/jwtrevoke/store/mongo"
 	"github.com/jwtrevoke/jwtrevoke/store/mysql"
@@ -67,7 +67,7 @@ func openStores(ctx context.Context, c *Config, migrate bool) (jwtrevoke.Store, 
 	if err != nil || c.TokenStore == "" {
 		return st, err
 	}
-	tokens, err := openTokenStore(ctx, c.TokenStore)
+	tokens, err := openTokenStore(ctx, c.TokenStore, migrate)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -81,37 +81,48 @@ type tokenStore interface {
 	Close() error
 }
 
-// openTokenStore opens the store a TOKEN_STORE URL names.
-func openTokenStore(ctx context.Context, url string) (tokenStore, error) {
+// openTokenStore opens the store a TOKEN_STORE URL names, and with
+// migrate brings what it holds up to date (Redis: indexes data written by
+// earlier versions, once).
+func openTokenStore(ctx context.Context, url string, migrate bool) (tokenStore, error) {
 	scheme, _, _ := strings.Cut(url, "://")
 	switch scheme {
 	case "redis", "rediss":
-		return redis.Open(ctx, url)
+		st, err := redis.Open(ctx, url)
+		if err != nil || !migrate {
+			return st, err
+		}
+		if err := st.Migrate(ctx); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("migrate token store: %w", err)
+		}
+		return st, nil
 	}
 	return nil, usageError{fmt.Errorf("token store %q is not supported: use redis://host:6379/N", url)}
 }
 
 // openService opens the configured store and the service over it. The
-// caller closes the store.
-func (m *Main) openService(ctx context.Context, c *Config, migrate bool, log *slog.Logger) (*jwtrevoke.Service, jwtrevoke.Store, error) {
+// caller closes the store. With met, the store's operations are timed and
+// the service's revocations observed.
+func (m *Main) openService(ctx context.Context, c *Config, migrate bool, log *slog.Logger, met *metrics.Metrics) (*jwtrevoke.Service, jwtrevoke.Store, error) {
 	st, err := openStores(ctx, c, migrate)
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err := jwtrevoke.New(ctx, st, c.Settings, jwtrevoke.Options{Hasher: &c.Argon2, Logger: log})
+	if m.wrapStore != nil {
+		st = m.wrapStore(st)
+	}
+	opts := jwtrevoke.Options{Hasher: &c.Argon2, Logger: log}
+	if met != nil {
+		st = met.Store(st)
+		opts.Observer = met.Observer()
+	}
+	svc, err := jwtrevoke.New(ctx, st, c.Settings, opts)
 	if err != nil {
 		st.Close()
 		return nil, nil, err
 	}
 	return svc, st, nil
-}
-
-// redactURL hides the password of a store URL, for logs.
-func redactURL(raw string) string {
-	if u, err := neturl.Parse(raw); err == nil {
-		return u.Redacted()
-	}
-	return raw
 }
 
 // sqlitePath turns a SQLite URL into a file path, as SQLAlchemy and

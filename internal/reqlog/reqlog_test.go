@@ -96,15 +96,25 @@ func TestMiddleware(t *testing.T) {
 	}
 }
 
-// TestMiddlewareWithoutAccessLog still gives requests their id.
+// TestMiddlewareWithoutAccessLog still gives requests their id (in the
+// context, for the records logged with it) and echoes a given one, but
+// sends no generated id back: no log line holds it.
 func TestMiddlewareWithoutAccessLog(t *testing.T) {
 	var buf bytes.Buffer
-	h := reqlog.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}),
+	var seen string
+	h := reqlog.Middleware(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { seen = reqlog.IDFrom(r.Context()) }),
 		reqlog.Options{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
-	if rec.Header().Get(reqlog.Header) == "" || buf.Len() != 0 {
-		t.Fatalf("id %q, log %q", rec.Header().Get(reqlog.Header), buf.String())
+	if got := rec.Header().Get(reqlog.Header); got != "" || seen == "" || buf.Len() != 0 {
+		t.Fatalf("generated: answer's id %q, context's %q, log %q", got, seen, buf.String())
+	}
+	rec = httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set(reqlog.Header, "proxy-id-1")
+	h.ServeHTTP(rec, req)
+	if got := rec.Header().Get(reqlog.Header); got != "proxy-id-1" || seen != "proxy-id-1" || buf.Len() != 0 {
+		t.Fatalf("given: answer's id %q, context's %q, log %q", got, seen, buf.String())
 	}
 }
 

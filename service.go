@@ -314,7 +314,10 @@ func (s *Service) CreateUser(ctx context.Context, email, password string, staff 
 
 // login checks the credentials of a login (after the rate limits) and
 // returns the user and the time of the login.
-func (s *Service) login(ctx context.Context, email, password string, info ClientInfo) (*User, time.Time, error) {
+// login checks a login's credentials (see Obtain) and records it (last
+// login, a re-hash). A user that allowed (nil: any) refuses is refused as
+// a wrong password is, after the same work, and nothing is recorded.
+func (s *Service) login(ctx context.Context, email, password string, info ClientInfo, allowed func(*User) bool) (*User, time.Time, error) {
 	accountKey := LoginAccountKey(email)
 	if err := s.throttleLogin(ctx, info.IP, accountKey); err != nil {
 		return nil, time.Time{}, err
@@ -333,15 +336,15 @@ func (s *Service) login(ctx context.Context, email, password string, info Client
 		// check the dummy hash to spend the same time as for a real one.
 		_, _, _ = s.hasher.Check(password, s.dummyHash)
 	} else if ok, rehash, err = s.hasher.Check(password, u.PasswordHash); err != nil {
-		s.log.Warn("unusable password hash", "user_id", u.ID, "err", err)
+		s.log.WarnContext(ctx, "unusable password hash", "user_id", u.ID, "err", err)
 		_, _, _ = s.hasher.Check(password, s.dummyHash)
 	}
-	if !ok || !u.IsActive {
+	if !ok || !u.IsActive || allowed != nil && !allowed(u) {
 		return nil, time.Time{}, ErrNoActiveAccount
 	}
 	if s.accountLimit != nil {
 		if err := s.accountLimit.Refund(ctx, accountKey, s.now()); err != nil {
-			s.log.Warn("login rate limit: refund", "err", err)
+			s.log.WarnContext(ctx, "login rate limit: refund", "err", err)
 		}
 	}
 	now := s.now()
@@ -374,7 +377,7 @@ func (s *Service) login(ctx context.Context, email, password string, info Client
 // (errors.Is ErrThrottled) without looking the user up or hashing. A
 // limiter that cannot answer gives an error, and no login.
 func (s *Service) Obtain(ctx context.Context, email, password string, info ClientInfo) (TokenPair, error) {
-	u, now, err := s.login(ctx, email, password, info)
+	u, now, err := s.login(ctx, email, password, info, nil)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -885,7 +888,7 @@ const refreshExpClaim = "refresh_exp"
 // refresh_exp. It is registered as outstanding and starts a session, so
 // logout, logout-all and blacklisting revoke it like the other tokens.
 func (s *Service) ObtainSliding(ctx context.Context, email, password string, info ClientInfo) (string, error) {
-	u, now, err := s.login(ctx, email, password, info)
+	u, now, err := s.login(ctx, email, password, info, nil)
 	if err != nil {
 		return "", err
 	}

@@ -45,14 +45,12 @@ func IsStaffUser(u *User) bool {
 // (Obtain) checks them: the same per-IP and per-account rate limits
 // (*ThrottledError), the same password check and the same work for an
 // unknown email. A wrong email or password, an inactive user and a user
-// who is neither staff nor superuser all give ErrNoActiveAccount.
+// who is neither staff nor superuser all give ErrNoActiveAccount (and a
+// refused user's last login is not updated).
 func (s *Service) CheckStaff(ctx context.Context, email, password string, info ClientInfo) (*User, error) {
-	u, _, err := s.login(ctx, email, password, info)
+	u, _, err := s.login(ctx, email, password, info, IsStaffUser)
 	if err != nil {
 		return nil, err
-	}
-	if !IsStaffUser(u) {
-		return nil, ErrNoActiveAccount
 	}
 	return u, nil
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jwtrevoke/jwtrevoke"
 	"github.com/jwtrevoke/jwtrevoke/store/sqlite"
 )
 
@@ -38,16 +37,5 @@ SELECT CASE WHEN x %% 10 = 0 THEN '' ELSE lower(hex(randomblob(16))) END,
 	if _, err := st.W.ExecContext(ctx, q); err != nil {
 		b.Fatal(err)
 	}
-	set := jwtrevoke.DefaultSettings()
-	set.SigningKey = testKey
-	b.ReportAllocs()
-	for b.Loop() {
-		svc, err := jwtrevoke.New(ctx, st, set, jwtrevoke.Options{Hasher: cheap})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if got := svc.RevocationCount(); got != n {
-			b.Fatalf("RevocationCount() = %d, want %d", got, n)
-		}
-	}
+	benchNew(b, st, n)
 }

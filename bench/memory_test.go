@@ -59,19 +59,13 @@ func bulkTimes() (now, created, expires time.Time) {
 	return now, now.Add(-time.Minute), now.Add(24 * time.Hour)
 }
 
-func TestBulkRevocationsSQLite(t *testing.T) {
+// checkInserted runs insert, one bulk insert of bulkN revocations of user
+// 7, and checks what st then loads back.
+func checkInserted(t *testing.T, st jwtrevoke.TokenStore, insert func(ctx context.Context, created, expires time.Time) error) {
+	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "bench.db")
-	st, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	now, created, expires := bulkTimes()
-	if err := bulkSQLRevocations(ctx, "sqlite", path, "sqlite", bulkN, 7, created, expires); err != nil {
+	if err := insert(ctx, created, expires); err != nil {
 		t.Fatal(err)
 	}
 	revs, err := st.Revocations(ctx, 0, now)
@@ -79,6 +73,32 @@ func TestBulkRevocationsSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkBulk(t, revs, 7, expires)
+}
+
+// migrated opens a SQL store (closed when the test ends) and migrates it.
+func migrated[S interface {
+	jwtrevoke.TokenStore
+	Migrate(context.Context) error
+	Close() error
+}](t *testing.T, open func(context.Context) (S, error)) S {
+	t.Helper()
+	st, err := open(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestBulkRevocationsSQLite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bench.db")
+	st := migrated(t, func(ctx context.Context) (*sqlite.Store, error) { return sqlite.Open(ctx, path) })
+	checkInserted(t, st, func(ctx context.Context, created, expires time.Time) error {
+		return bulkSQLRevocations(ctx, "sqlite", path, "sqlite", bulkN, 7, created, expires)
+	})
 }
 
 func TestBulkRevocationsPostgres(t *testing.T) {
@@ -87,28 +107,14 @@ func TestBulkRevocationsPostgres(t *testing.T) {
 		t.Skip("JWTREVOKE_TEST_POSTGRES not set")
 	}
 	t.Cleanup(runCleanups)
-	ctx := context.Background()
 	dsn, err := freshPostgres(base)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	now, created, expires := bulkTimes()
-	if err := bulkSQLRevocations(ctx, "pgx", dsn, "postgres", bulkN, 7, created, expires); err != nil {
-		t.Fatal(err)
-	}
-	revs, err := st.Revocations(ctx, 0, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkBulk(t, revs, 7, expires)
+	st := migrated(t, func(ctx context.Context) (*postgres.Store, error) { return postgres.Open(ctx, dsn) })
+	checkInserted(t, st, func(ctx context.Context, created, expires time.Time) error {
+		return bulkSQLRevocations(ctx, "pgx", dsn, "postgres", bulkN, 7, created, expires)
+	})
 }
 
 func TestBulkRevocationsMySQL(t *testing.T) {
@@ -117,7 +123,6 @@ func TestBulkRevocationsMySQL(t *testing.T) {
 		t.Skip("JWTREVOKE_TEST_MYSQL not set")
 	}
 	t.Cleanup(runCleanups)
-	ctx := context.Background()
 	raw, err := freshMySQL(base)
 	if err != nil {
 		t.Fatal(err)
@@ -126,23 +131,10 @@ func TestBulkRevocationsMySQL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := mysql.Open(ctx, raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	now, created, expires := bulkTimes()
-	if err := bulkSQLRevocations(ctx, "mysql", dsn, "mysql", bulkN, 7, created, expires); err != nil {
-		t.Fatal(err)
-	}
-	revs, err := st.Revocations(ctx, 0, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkBulk(t, revs, 7, expires)
+	st := migrated(t, func(ctx context.Context) (*mysql.Store, error) { return mysql.Open(ctx, raw) })
+	checkInserted(t, st, func(ctx context.Context, created, expires time.Time) error {
+		return bulkSQLRevocations(ctx, "mysql", dsn, "mysql", bulkN, 7, created, expires)
+	})
 }
 
 func TestBulkRevocationsRedis(t *testing.T) {
@@ -151,23 +143,16 @@ func TestBulkRevocationsRedis(t *testing.T) {
 		t.Skip("JWTREVOKE_TEST_REDIS not set")
 	}
 	t.Cleanup(runCleanups)
-	ctx := context.Background()
 	u, prefix, err := freshRedis(base)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := redis.Open(ctx, u)
+	st, err := redis.Open(context.Background(), u)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	now, created, expires := bulkTimes()
-	if err := bulkRedisRevocations(ctx, base, prefix, bulkN, 7, created, expires); err != nil {
-		t.Fatal(err)
-	}
-	revs, err := st.Revocations(ctx, 0, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkBulk(t, revs, 7, expires)
+	checkInserted(t, st, func(ctx context.Context, created, expires time.Time) error {
+		return bulkRedisRevocations(ctx, base, prefix, bulkN, 7, created, expires)
+	})
 }

@@ -291,7 +291,12 @@ func (e *env) request(method, path string, body io.Reader, headers ...string) re
 // of the given content type.
 func (e *env) do(method, path, bearer, contentType, body string) resp {
 	e.t.Helper()
-	var hdr []string
+	return e.doWith(method, path, bearer, contentType, body)
+}
+
+// doWith is do with more headers (name, value pairs).
+func (e *env) doWith(method, path, bearer, contentType, body string, hdr ...string) resp {
+	e.t.Helper()
 	if bearer != "" {
 		hdr = append(hdr, "Authorization", "Bearer "+bearer)
 	}

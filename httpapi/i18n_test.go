@@ -24,19 +24,9 @@ func (e *env) ask(lang, method, path, bearer, contentType, body string) resp {
 	e.t.Helper()
 	var hdr []string
 	if lang != "" {
-		hdr = append(hdr, "Accept-Language", lang)
+		hdr = []string{"Accept-Language", lang}
 	}
-	if bearer != "" {
-		hdr = append(hdr, "Authorization", "Bearer "+bearer)
-	}
-	if contentType != "" {
-		hdr = append(hdr, "Content-Type", contentType)
-	}
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	return e.request(method, path, rd, hdr...)
+	return e.doWith(method, path, bearer, contentType, body, hdr...)
 }
 
 // i18nCase is one answer carrying a message, with its English body (what

@@ -127,23 +127,14 @@ func TestGroupCommitMixed(t *testing.T) {
 	db := openGroupDB(t)
 	g := newGroupCommit(db)
 	const n = 200
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = g.do(t.Context(), func(ctx context.Context, tx *sql.Tx) error {
-				if err := insert(ctx, tx, fmt.Sprintf("own-%d", i), i); err != nil {
-					return err
-				}
-				// Callers i and i+1 (i even) both want pair-i/2: one of
-				// them, whichever runs first, fails.
-				return insert(ctx, tx, fmt.Sprintf("pair-%d", i/2), i)
-			})
-		}()
-	}
-	wg.Wait()
+	errs := callers(t, g, n, func(ctx context.Context, tx *sql.Tx, i int) error {
+		if err := insert(ctx, tx, fmt.Sprintf("own-%d", i), i); err != nil {
+			return err
+		}
+		// Callers i and i+1 (i even) both want pair-i/2: one of them,
+		// whichever runs first, fails.
+		return insert(ctx, tx, fmt.Sprintf("pair-%d", i/2), i)
+	})()
 	got := keys(t, db)
 	for i := range n {
 		own, wrote := got[fmt.Sprintf("own-%d", i)]
@@ -219,25 +210,17 @@ func TestGroupCommitCommitFails(t *testing.T) {
 	g := newGroupCommit(db)
 	release, wait := holdCommitter(t, g)
 	const n = 8
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = g.do(t.Context(), func(ctx context.Context, tx *sql.Tx) error {
-				if i == n/2 {
-					_, err := tx.ExecContext(ctx, `INSERT INTO c (p) VALUES ('nothing')`)
-					return err
-				}
-				return insert(ctx, tx, fmt.Sprintf("k%d", i), i)
-			})
-		}()
-	}
+	done := callers(t, g, n, func(ctx context.Context, tx *sql.Tx, i int) error {
+		if i == n/2 {
+			_, err := tx.ExecContext(ctx, `INSERT INTO c (p) VALUES ('nothing')`)
+			return err
+		}
+		return insert(ctx, tx, fmt.Sprintf("k%d", i), i)
+	})
 	waitQueued(t, g, n)
 	release()
 	wait()
-	wg.Wait()
+	errs := done()
 	for i, err := range errs {
 		if err == nil {
 			t.Errorf("caller %d succeeded in a batch whose COMMIT failed", i)
@@ -356,5 +339,21 @@ func TestGroupCommitClosed(t *testing.T) {
 	db.Close()
 	if err := g.do(t.Context(), func(ctx context.Context, tx *sql.Tx) error { return insert(ctx, tx, "x", 0) }); err == nil {
 		t.Fatal("a call on a closed database succeeded")
+	}
+}
+
+// callers runs n concurrent callers of g, caller i running f(ctx, tx, i),
+// and returns a function that waits for them all and gives their errors.
+func callers(t *testing.T, g *groupCommit, n int, f func(ctx context.Context, tx *sql.Tx, i int) error) func() []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = g.do(t.Context(), func(ctx context.Context, tx *sql.Tx) error { return f(ctx, tx, i) })
+		})
+	}
+	return func() []error {
+		wg.Wait()
+		return errs
 	}
 }

@@ -456,23 +456,28 @@ func (s *Store) revokeSessionRow(ctx context.Context, tx *sql.Tx, id string, now
 	return st.t, true, nil
 }
 
+// recordCommitted runs recordStatement (retried on a serialization
+// failure) and, when it wrote, tells the other instances (s.revoked).
+func (s *Store) recordCommitted(ctx context.Context, t *jwtrevoke.OutstandingToken, revs []jwtrevoke.Revocation) (out []jwtrevoke.Revocation, ok bool, err error) {
+	err = s.retry(ctx, func() error {
+		var err error
+		out, ok, err = s.recordStatement(ctx, t, time.Now(), revs, len(revs))
+		return err
+	})
+	if err == nil && ok {
+		s.revoked(ctx, out)
+	}
+	return out, ok, err
+}
+
 // Blacklist implements jwtrevoke.Store.
 func (s *Store) Blacklist(ctx context.Context, t jwtrevoke.OutstandingToken, revs ...jwtrevoke.Revocation) ([]jwtrevoke.Revocation, error) {
 	if s.d.WritableCTE {
-		var (
-			out []jwtrevoke.Revocation
-			ok  bool
-		)
-		err := s.retry(ctx, func() error {
-			var err error
-			out, ok, err = s.recordStatement(ctx, &t, time.Now(), revs, len(revs))
-			return err
-		})
+		out, ok, err := s.recordCommitted(ctx, &t, revs)
 		if err != nil {
 			return nil, fmt.Errorf("blacklist token: %w", err)
 		}
 		if ok {
-			s.revoked(ctx, out)
 			return out, nil
 		}
 		// Not outstanding (nothing was written): the transaction below
@@ -597,20 +602,11 @@ func (s *Store) RevokeSession(ctx context.Context, rev jwtrevoke.Revocation) ([]
 		return nil, errors.New("revoke session: no session id")
 	}
 	if s.d.WritableCTE {
-		var (
-			out []jwtrevoke.Revocation
-			ok  bool
-		)
-		err := s.retry(ctx, func() error {
-			var err error
-			out, ok, err = s.recordStatement(ctx, nil, time.Now(), []jwtrevoke.Revocation{rev}, 1)
-			return err
-		})
+		out, ok, err := s.recordCommitted(ctx, nil, []jwtrevoke.Revocation{rev})
 		if err != nil {
 			return nil, fmt.Errorf("revoke session: %w", err)
 		}
 		if ok { // always, with a single revocation
-			s.revoked(ctx, out)
 			return out, nil
 		}
 	}

@@ -111,10 +111,7 @@ func words(s string) (first, second string, n int) {
 		if i == len(s) {
 			break
 		}
-		j := i
-		for j < len(s) && !asciiSpace(s[j]) {
-			j++
-		}
+		j := wordEnd(s, i)
 		switch n {
 		case 0:
 			first = s[i:j]
@@ -125,6 +122,26 @@ func words(s string) (first, second string, n int) {
 		i = j
 	}
 	return first, second, n
+}
+
+// wordEnd is the index of the first ASCII whitespace in s at or after i,
+// or len(s). A token is a few hundred bytes without any, scanned on every
+// request: eight bytes are tested at once for a byte below '!' (every
+// whitespace byte is), and only a group holding one is looked at bytewise.
+func wordEnd(s string, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		// Nonzero exactly when some byte of x is below 0x21 (bytes of
+		// 0x80 and above never count: ^x clears their high bit).
+		if (x-ones*0x21)&^x&highs != 0 {
+			break
+		}
+	}
+	for ; i < len(s) && !asciiSpace(s[i]); i++ {
+	}
+	return i
 }
 
 // asciiSpace is Python's bytes.isspace for one byte.

@@ -236,6 +236,8 @@ var settings = []setting{
 		func(c *Config) *time.Duration { return &c.Ops.AdminIdle }),
 	durationField("ADMIN_SESSION_MAX_AGE", "serve: an admin sign-in ends this long after it began",
 		func(c *Config) *time.Duration { return &c.Ops.AdminMaxAge }),
+	intField("GC_HEADROOM_MB", "serve: while requests keep the server allocating, let the heap grow this many MB above its live size before each garbage collection (fewer collections, less CPU per request; given back when idle); 0: Go's default, GOGC=100. Ignored when GOGC is set",
+		func(c *Config) *int { return &c.Ops.GCHeadroomMB }),
 	durationField("FLUSH_EXPIRED_EVERY", "serve: delete expired tokens, sessions and revocations about this often (with jitter), as flushexpiredtokens does; 0: never",
 		func(c *Config) *time.Duration { return &c.Ops.FlushEvery }),
 }

@@ -118,17 +118,7 @@ func httpDurationSetting(name, usage string, f func(*HTTPLimits) *time.Duration)
 }
 
 func httpIntSetting(name, usage string, f func(*HTTPLimits) *int) setting {
-	return setting{name: name, usage: usage,
-		set: func(c *Config, v string) error {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				return fmt.Errorf("%s: %q is not a whole number", name, v)
-			}
-			*f(&c.HTTP) = n
-			return nil
-		},
-		get: func(c *Config) string { return strconv.Itoa(*f(&c.HTTP)) },
-	}
+	return intField(name, usage, func(c *Config) *int { return f(&c.HTTP) })
 }
 
 // argon2Setting is a whole-number argon2id parameter; f returns a *uint32

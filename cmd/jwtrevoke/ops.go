@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	neturl "net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +27,7 @@ type Ops struct {
 	AdminSecure     bool          // ADMIN_SECURE_COOKIES: Secure cookies without TLS here (a TLS proxy in front)
 	AdminIdle       time.Duration // ADMIN_SESSION_IDLE
 	AdminMaxAge     time.Duration // ADMIN_SESSION_MAX_AGE
+	GCHeadroomMB    int           // GC_HEADROOM_MB: heap headroom under load (internal/gctune); 0 is GOGC=100 always
 }
 
 // DefaultOps returns the defaults: metrics on the API's address, text logs
@@ -33,7 +35,7 @@ type Ops struct {
 // flush, the admin pages served with admin's default session lifetimes.
 func DefaultOps() Ops {
 	return Ops{Metrics: true, LogFormat: "text", LogLevel: slog.LevelInfo, AccessLog: true, ShutdownTimeout: 15 * time.Second,
-		Admin: true, AdminIdle: admin.DefaultSessionIdle, AdminMaxAge: admin.DefaultSessionMaxAge}
+		Admin: true, AdminIdle: admin.DefaultSessionIdle, AdminMaxAge: admin.DefaultSessionMaxAge, GCHeadroomMB: 32}
 }
 
 func (o Ops) validate() error {
@@ -49,10 +51,28 @@ func (o Ops) validate() error {
 	if o.AdminIdle <= 0 || o.AdminMaxAge <= 0 {
 		return errors.New("ADMIN_SESSION_IDLE and ADMIN_SESSION_MAX_AGE must be positive")
 	}
+	if o.GCHeadroomMB < 0 || o.GCHeadroomMB > 4096 {
+		return errors.New("GC_HEADROOM_MB must be between 0 (off) and 4096")
+	}
 	if o.MetricsAddr != "" && !o.Metrics {
 		return errors.New("METRICS_ADDR is set but METRICS is false")
 	}
 	return nil
+}
+
+// intField is a whole-number setting of the Config.
+func intField(name, usage string, f func(*Config) *int) setting {
+	return setting{name: name, usage: usage,
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a whole number", name, v)
+			}
+			*f(c) = n
+			return nil
+		},
+		get: func(c *Config) string { return strconv.Itoa(*f(c)) },
+	}
 }
 
 func logLevelSetting() setting {

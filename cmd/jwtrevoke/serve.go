@@ -17,6 +17,7 @@ import (
 	"github.com/jwtrevoke/jwtrevoke"
 	"github.com/jwtrevoke/jwtrevoke/admin"
 	"github.com/jwtrevoke/jwtrevoke/httpapi"
+	"github.com/jwtrevoke/jwtrevoke/internal/gctune"
 	"github.com/jwtrevoke/jwtrevoke/internal/reqlog"
 	"github.com/jwtrevoke/jwtrevoke/metrics"
 )
@@ -75,6 +76,9 @@ stops its background work, then closes the store.`,
 // /readyz says why), then serves the API until ctx is done.
 func (m *Main) serve(ctx context.Context, c *Config, f serveFlags) error {
 	log := m.logger(c)
+	gctx, stopTuner := context.WithCancel(context.Background())
+	defer stopTuner()
+	gctune.Start(gctx, gctune.Options{Headroom: uint64(c.Ops.GCHeadroomMB) << 20})
 	var met *metrics.Metrics
 	if c.Ops.Metrics {
 		met = metrics.New(metrics.Options{})

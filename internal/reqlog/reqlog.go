@@ -155,7 +155,6 @@ func Middleware(next http.Handler, opts Options) http.Handler {
 	log = Logger(log)
 	access := opts.AccessLog
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
 		given := r.Header[Header]
 		var id string
 		if len(given) > 0 && ValidID(given[0]) {
@@ -176,6 +175,7 @@ func Middleware(next http.Handler, opts Options) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		start := time.Now()
 		sw := Wrap(w)
 		defer sw.Release()
 		next.ServeHTTP(sw, r)

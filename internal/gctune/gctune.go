@@ -59,7 +59,7 @@ type Tuner struct {
 	percent int  // the GOGC set last
 	stopped bool // Start's context is done: stop re-arming
 	cycles  int  // collections seen by afterGC
-	samples [2]metrics.Sample
+	samples [3]metrics.Sample
 }
 
 // Active reports whether the headroom is applied now (the process was
@@ -87,6 +87,7 @@ func Start(ctx context.Context, opts Options) *Tuner {
 	t := &Tuner{headroom: opts.Headroom, every: opts.Every, percent: base}
 	t.samples[0].Name = "/gc/heap/live:bytes"
 	t.samples[1].Name = "/gc/heap/allocs:bytes"
+	t.samples[2].Name = "/gc/heap/goal:bytes"
 	t.arm()
 	go t.watch(ctx)
 	return t
@@ -112,44 +113,56 @@ func (t *Tuner) afterGC() {
 	}
 	t.cycles++
 	if t.active {
-		t.apply(t.read()[0])
+		t.apply(t.read())
 	}
 	t.arm()
 }
 
-// read returns the live heap and the bytes allocated since the start;
-// t.mu is held.
-func (t *Tuner) read() [2]uint64 {
+// reading is what the Tuner reads of the runtime.
+type reading struct {
+	live   uint64 // the heap the last cycle marked (0 before the first)
+	allocs uint64 // bytes allocated since the start
+	goal   uint64 // the heap size at which the next cycle is due
+}
+
+// read reads the runtime's metrics; t.mu is held.
+func (t *Tuner) read() reading {
 	metrics.Read(t.samples[:])
-	var out [2]uint64
+	var v [3]uint64
 	for i, s := range t.samples {
 		if s.Value.Kind() == metrics.KindUint64 {
-			out[i] = s.Value.Uint64()
+			v[i] = s.Value.Uint64()
 		}
 	}
-	return out
+	return reading{live: v[0], allocs: v[1], goal: v[2]}
 }
 
-// percentFor is the GOGC that makes the next goal live+headroom, or base
-// when base's goal is higher.
-func percentFor(live, headroom uint64) int {
-	if live == 0 {
-		return maxPercent
+// nextPercent is the GOGC that moves the goal to live+headroom, from the
+// goal the runtime computed with the GOGC p in effect. The runtime applies
+// GOGC to more than the marked heap (stacks, globals, and its own view of
+// what was marked), so rather than modelling its formula the distance
+// from the live heap to its goal is scaled: that distance grows in
+// proportion to GOGC. Before the first cycle (live is 0) or with a goal
+// below the live heap there is nothing to scale: p stays. The result is
+// kept within [base, maxPercent].
+func nextPercent(p int, r reading, headroom uint64) int {
+	if r.live == 0 || r.goal <= r.live {
+		return p
 	}
-	p := headroom * 100 / live
+	next := uint64(p) * headroom / (r.goal - r.live)
 	switch {
-	case p < base:
+	case next < base:
 		return base
-	case p > maxPercent:
+	case next > maxPercent:
 		return maxPercent
 	}
-	return int(p)
+	return int(next)
 }
 
-// apply sets GOGC for the live heap; t.mu is held. Small changes are not
+// apply sets GOGC for reading r; t.mu is held. Small changes are not
 // made: each SetGCPercent recomputes the pacer's goal.
-func (t *Tuner) apply(live uint64) {
-	p := percentFor(live, t.headroom)
+func (t *Tuner) apply(r reading) {
+	p := nextPercent(t.percent, r, t.headroom)
 	if d := p - t.percent; d > t.percent/16 || -d > t.percent/16 {
 		debug.SetGCPercent(p)
 		t.percent = p
@@ -163,7 +176,7 @@ func (t *Tuner) watch(ctx context.Context) {
 	tick := time.NewTicker(t.every)
 	defer tick.Stop()
 	t.mu.Lock()
-	last := t.read()[1]
+	last := t.read().allocs
 	t.mu.Unlock()
 	fast := t.headroom / 4 * uint64(t.every) / uint64(time.Second)
 	for {
@@ -180,13 +193,13 @@ func (t *Tuner) watch(ctx context.Context) {
 		}
 		t.mu.Lock()
 		now := t.read()
-		busy := now[1]-last >= fast
-		last = now[1]
+		busy := now.allocs-last >= fast
+		last = now.allocs
 		release := false
 		switch {
 		case busy && !t.active:
 			t.active = true
-			t.apply(now[0])
+			t.apply(now)
 		case !busy && t.active:
 			t.active = false
 			debug.SetGCPercent(base)

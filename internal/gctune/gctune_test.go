@@ -7,21 +7,23 @@ import (
 	"time"
 )
 
-func TestPercentFor(t *testing.T) {
+func TestNextPercent(t *testing.T) {
 	const mb = 1 << 20
 	for _, c := range []struct {
-		live, headroom uint64
-		want           int
+		p    int
+		r    reading
+		want int
 	}{
-		{2 * mb, 32 * mb, 1600},  // small live heap: the headroom decides
-		{32 * mb, 32 * mb, 100},  // equal: GOGC=100's goal is the same
-		{64 * mb, 32 * mb, 100},  // large live heap: never below 100
-		{1024, 32 * mb, 10_000},  // bounded
-		{0, 32 * mb, 10_000},     // nothing live yet
-		{3 * mb, 3*mb + mb, 133}, // whole percent, rounded down
+		{100, reading{live: 2 * mb, goal: 4 * mb}, 1600},     // 2 MB above live at 100: 32 MB needs 16 times that
+		{1600, reading{live: 2 * mb, goal: 66 * mb}, 800},    // the runtime went to 64 MB above live: halve
+		{800, reading{live: 2 * mb, goal: 34 * mb}, 800},     // on target
+		{100, reading{live: 64 * mb, goal: 128 * mb}, 100},   // a large live heap keeps GOGC=100's goal
+		{100, reading{live: 0, goal: 4 * mb}, 100},           // no collection yet: nothing to scale
+		{300, reading{live: 5 * mb, goal: 4 * mb}, 300},      // goal below live: nothing to scale
+		{100, reading{live: mb, goal: mb + mb/1000}, 10_000}, // bounded
 	} {
-		if got := percentFor(c.live, c.headroom); got != c.want {
-			t.Errorf("percentFor(%d, %d) = %d, want %d", c.live, c.headroom, got, c.want)
+		if got := nextPercent(c.p, c.r, 32*mb); got != c.want {
+			t.Errorf("nextPercent(%d, %+v) = %d, want %d", c.p, c.r, got, c.want)
 		}
 	}
 }

@@ -381,6 +381,24 @@ func (s *Service) Obtain(ctx context.Context, email, password string, info Clien
 	if err != nil {
 		return TokenPair{}, err
 	}
+	return s.issue(ctx, u, now, info)
+}
+
+// Issue logs u in without a password: a refresh and an access token of a
+// new session, recorded as Obtain records them, for a user whose identity
+// was established some other way (a single sign-on, a link sent by mail,
+// an operator's command). It checks neither a password nor the login rate
+// limits, and does not update last_login; a user who is not active gets
+// ErrNoActiveAccount, as from Obtain.
+func (s *Service) Issue(ctx context.Context, u *User, info ClientInfo) (TokenPair, error) {
+	if u == nil || !u.IsActive {
+		return TokenPair{}, ErrNoActiveAccount
+	}
+	return s.issue(ctx, u, s.now(), info)
+}
+
+// issue makes and records the token pair of a new session of u.
+func (s *Service) issue(ctx context.Context, u *User, now time.Time, info ClientInfo) (TokenPair, error) {
 	rc := &Claims{
 		Type:      RefreshToken,
 		ExpiresAt: now.Add(s.settings.RefreshTokenLifetime).Unix(),

@@ -477,3 +477,53 @@ func firstLine(s string) string {
 	}
 	return ""
 }
+
+// issueMany opens n sessions of the demo user with `jwtrevoke issuetoken`
+// (par processes at once, with the server's environment and working
+// directory, so on its database): they are recorded as logins record them,
+// without an argon2id hash each, which would make ten thousand sessions
+// take minutes to set up.
+func (b *bench) issueMany(ctx context.Context, env []string, n, par int) ([]pair, error) {
+	var (
+		mu    sync.Mutex
+		pairs = make([]pair, 0, n)
+		errs  []error
+		wg    sync.WaitGroup
+	)
+	for i := range par {
+		count := n / par
+		if i < n%par {
+			count++
+		}
+		if count == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.CommandContext(ctx, b.bin, "issuetoken", "--email", demoEmail, "--count", strconv.Itoa(count))
+			cmd.Dir = b.tmp
+			cmd.Env = append(inheritedEnv(), env...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			var got []pair
+			sc := bufio.NewScanner(bytes.NewReader(out))
+			sc.Buffer(make([]byte, 64<<10), 64<<10)
+			for sc.Scan() {
+				var p pair
+				if json.Unmarshal(sc.Bytes(), &p) == nil && p.Refresh != "" && p.Access != "" {
+					got = append(got, p)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			pairs = append(pairs, got...)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("jwtrevoke issuetoken: %w: %s", err, bytes.TrimSpace(stderr.Bytes())))
+			}
+		}()
+	}
+	wg.Wait()
+	return pairs, errors.Join(errs...)
+}

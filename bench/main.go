@@ -69,7 +69,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.urls.Mongo, "mongo", env("JWTREVOKE_BENCH_MONGO", env("JWTREVOKE_TEST_MONGO", "mongodb://127.0.0.1:27017/")), "MongoDB URL (env JWTREVOKE_BENCH_MONGO); each run gets a fresh database")
 	fs.IntVar(&c.flushRows, "flush-rows", 1_000_000, "expired outstanding tokens inserted for the flush scenario")
 	fs.IntVar(&c.revs, "revocations", 1_000_000, "live revocations inserted for the memory scenario")
-	fs.IntVar(&c.sessions, "sessions", 2000, "sessions logged in (not timed) before the logout scenario")
+	fs.IntVar(&c.sessions, "sessions", 20000, "sessions opened (jwtrevoke issuetoken, not timed) before the logout scenario")
 	fs.IntVar(&c.rounds, "rounds", 1000, "logout rounds of the propagation scenario (at most)")
 	fs.StringVar(&c.gen, "gen", "auto", "load generator for me/refresh: auto (wrk if installed), wrk, go")
 	fs.StringVar(&c.python, "python", "/usr/bin/python3", "Python with Debian's Django, SimpleJWT and gunicorn (for -seed)")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -259,4 +260,62 @@ func (m *Main) userService(cmd *cobra.Command, name, email string) (*jwtrevoke.S
 		return nil, nil, nil, fmt.Errorf("%s: user %s: %w", name, email, err)
 	}
 	return svc, u, done, nil
+}
+
+func (m *Main) issueTokenCommand() *cobra.Command {
+	var (
+		email string
+		count int
+	)
+	cmd := &cobra.Command{
+		Use:   "issuetoken --email EMAIL [--count N]",
+		Short: "Log a user in without a password: print a refresh and an access token",
+		Long: `Log the user in as POST /api/token/ does, without checking a password or the
+login rate limits: a new session is recorded and its tokens printed, one
+JSON object {"refresh","access"} per line (--count sessions). For service
+accounts, tests and recovery: whoever holds the tokens is that user until
+they expire or are revoked (jwtrevoke blacklist, or POST /api/logout/).
+Anyone who can run this command can read and write the database anyway.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if email == "" {
+				return usageError{errors.New("issuetoken: --email is required")}
+			}
+			if count < 1 || count > 1_000_000 {
+				return usageError{errors.New("issuetoken: --count must be between 1 and 1000000")}
+			}
+			svc, done, err := m.quietService(cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			u, err := svc.Store().UserByEmail(cmd.Context(), email)
+			if errors.Is(err, jwtrevoke.ErrNotFound) {
+				return fmt.Errorf("issuetoken: no user with email %s", email)
+			}
+			if err != nil {
+				return fmt.Errorf("issuetoken: %w", err)
+			}
+			w := bufio.NewWriter(m.Stdout)
+			defer w.Flush()
+			enc := json.NewEncoder(w)
+			for range count {
+				pair, err := svc.Issue(cmd.Context(), u, jwtrevoke.ClientInfo{UserAgent: "jwtrevoke issuetoken"})
+				if errors.Is(err, jwtrevoke.ErrNoActiveAccount) {
+					return fmt.Errorf("issuetoken: user %s is not active", email)
+				}
+				if err != nil {
+					return fmt.Errorf("issuetoken: %w", err)
+				}
+				if err := enc.Encode(map[string]string{"refresh": pair.Refresh, "access": pair.Access}); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&email, "email", "", "the user's email")
+	f.IntVar(&count, "count", 1, "how many sessions to open (one pair of tokens each)")
+	return cmd
 }

@@ -267,7 +267,7 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, cmd := range []string{"serve", "migrate", "createuser", "flushexpiredtokens", "blacklist", "tokens", "genkey", "config", "version"} {
+	for _, cmd := range []string{"serve", "migrate", "createuser", "issuetoken", "flushexpiredtokens", "blacklist", "tokens", "genkey", "config", "version"} {
 		code, out, _ := run(t, env(), "", cmd, "--help")
 		if code != 0 || !strings.Contains(out, "--database") {
 			t.Errorf("%s --help: code %d, output lacks --database:\n%s", cmd, code, out)
@@ -513,5 +513,61 @@ func waitRefused(t *testing.T, base, access, what string) {
 			t.Fatalf("access token still accepted 10 s after %s: status %d", what, st)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestIssueTokenCommand: issuetoken opens sessions as a login does, each
+// pair working (and revocable) on a running server, without a password;
+// an unknown or inactive user gets none.
+func TestIssueTokenCommand(t *testing.T) {
+	getenv := env("JWTREVOKE_DATABASE", dbURL(t), "JWTREVOKE_SIGNING_KEY", testKey)
+	base := server(t, getenv, "--demo", "--revocation-poll-interval", "50ms")
+	code, out, errs := run(t, getenv, "", "issuetoken", "--email", demoEmail, "--count", "3")
+	if code != 0 {
+		t.Fatalf("issuetoken: code %d err %q", code, errs)
+	}
+	var pairs []map[string]string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var p map[string]string
+		if err := json.Unmarshal([]byte(line), &p); err != nil || p["refresh"] == "" || p["access"] == "" {
+			t.Fatalf("issuetoken line %q: %v", line, err)
+		}
+		pairs = append(pairs, p)
+	}
+	if len(pairs) != 3 || pairs[0]["refresh"] == pairs[1]["refresh"] {
+		t.Fatalf("want 3 different pairs, got:\n%s", out)
+	}
+	for _, p := range pairs {
+		if st, body := call(t, "GET", base+"/api/me/", p["access"], nil); st != 200 || body["email"] != demoEmail {
+			t.Fatalf("GET /api/me/ with an issued access token: %d %v", st, body)
+		}
+	}
+	if st, _ := call(t, "POST", base+"/api/token/refresh/", "", map[string]string{"refresh": pairs[0]["refresh"]}); st != 200 {
+		t.Fatalf("refresh of an issued token: %d", st)
+	}
+	// Each pair is a session of its own: logging one out leaves the others.
+	if st, _ := call(t, "POST", base+"/api/logout/", pairs[1]["access"], map[string]string{"refresh": pairs[1]["refresh"]}); st != 205 {
+		t.Fatalf("logout of an issued session: %d", st)
+	}
+	if st, _ := call(t, "GET", base+"/api/me/", pairs[1]["access"], nil); st != 401 {
+		t.Fatalf("the logged-out session's access token: %d, want 401", st)
+	}
+	if st, _ := call(t, "GET", base+"/api/me/", pairs[2]["access"], nil); st != 200 {
+		t.Fatalf("another issued session after that logout: %d, want 200", st)
+	}
+	if code, _, errs := run(t, getenv, "", "issuetoken", "--email", "nobody@example.com"); code != 1 || !strings.Contains(errs, "no user") {
+		t.Fatalf("issuetoken for an unknown user: code %d err %q", code, errs)
+	}
+	if code, _, _ := run(t, getenv, "", "issuetoken"); code != 2 {
+		t.Fatalf("issuetoken without --email: code %d, want 2", code)
+	}
+	if code, _, _ := run(t, getenv, "", "issuetoken", "--email", demoEmail, "--count", "0"); code != 2 {
+		t.Fatalf("issuetoken --count 0: code %d, want 2", code)
+	}
+	if code, _, errs := run(t, getenv, "", "deactivate", "--email", demoEmail); code != 0 {
+		t.Fatalf("deactivate: %d %q", code, errs)
+	}
+	if code, out, errs := run(t, getenv, "", "issuetoken", "--email", demoEmail); code != 1 || !strings.Contains(errs, "not active") || out != "" {
+		t.Fatalf("issuetoken for an inactive user: code %d out %q err %q", code, out, errs)
 	}
 }

@@ -703,8 +703,10 @@ func (s *Store) Sessions(ctx context.Context, userID int64, now time.Time) ([]jw
 // are taken from a transaction only once it has committed, so a retried
 // transaction is counted once.
 //
-// On SQLite, a single writer, the batches are also paced (see flushPace)
-// so that the server's writers, waiting for the lock, get it between them.
+// On SQLite, a single writer, the batches are ranges of keys picked inside
+// their own transaction instead (see flushRanges), and paced (see
+// flushPace) so that the server's writers, waiting for the lock, get it
+// between them.
 func (s *Store) FlushExpired(ctx context.Context, now time.Time, opts jwtrevoke.FlushOptions) (res jwtrevoke.FlushResult, err error) {
 	ts := s.t(now)
 	pace, err := s.newFlushPace(ctx, storekit.BatchSize(opts))
@@ -718,14 +720,19 @@ func (s *Store) FlushExpired(ctx context.Context, now time.Time, opts jwtrevoke.
 		}
 	}()
 	tokens := flushTable{table: "token_blacklist_outstandingtoken", key: "id", expires: "expires_at", intKey: true}
-	err = s.flushTable(ctx, pace, tokens, ts, &res.Outstanding, func(tx *sql.Tx, in string, args []any) (int64, error) {
-		r, err := tx.ExecContext(ctx, s.q(`DELETE FROM token_blacklist_blacklistedtoken WHERE token_id IN
-			(SELECT id FROM token_blacklist_outstandingtoken WHERE id IN (`+in+`) AND expires_at <= ?)`), args...)
-		if err != nil {
-			return 0, err
-		}
-		return r.RowsAffected()
-	}, &res.Blacklisted)
+	if pace.paced {
+		err = s.flushRanges(ctx, pace, tokens, ts, &res.Outstanding,
+			&flushChild{table: "token_blacklist_blacklistedtoken", key: "token_id", count: &res.Blacklisted})
+	} else {
+		err = s.flushTable(ctx, pace, tokens, ts, &res.Outstanding, func(tx *sql.Tx, in string, args []any) (int64, error) {
+			r, err := tx.ExecContext(ctx, s.q(`DELETE FROM token_blacklist_blacklistedtoken WHERE token_id IN
+				(SELECT id FROM token_blacklist_outstandingtoken WHERE id IN (`+in+`) AND expires_at <= ?)`), args...)
+			if err != nil {
+				return 0, err
+			}
+			return r.RowsAffected()
+		}, &res.Blacklisted)
+	}
 	if err != nil {
 		return res, fmt.Errorf("flush expired tokens: %w", err)
 	}
@@ -739,7 +746,12 @@ func (s *Store) FlushExpired(ctx context.Context, now time.Time, opts jwtrevoke.
 		{flushTable{"jwtrevoke_audit", "id", "keep_until", true}, &res.Audit},
 		{flushTable{"jwtrevoke_attempt", "k", "expires_at", false}, &res.Attempts},
 	} {
-		if err := s.flushTable(ctx, pace, t.flushTable, ts, t.count, nil, nil); err != nil {
+		if pace.paced {
+			err = s.flushRanges(ctx, pace, t.flushTable, ts, t.count, nil)
+		} else {
+			err = s.flushTable(ctx, pace, t.flushTable, ts, t.count, nil, nil)
+		}
+		if err != nil {
 			return res, fmt.Errorf("flush expired %s: %w", t.table, err)
 		}
 	}
@@ -803,7 +815,7 @@ func (s *Store) flushTable(ctx context.Context, pace *flushPace, t flushTable, t
 		} else {
 			keys = nil
 		}
-		if perr := pace.pause(ctx, released, released.Sub(locked)); err == nil {
+		if perr := pace.pause(ctx, released); err == nil {
 			err = perr
 		}
 	}
@@ -851,35 +863,67 @@ const (
 	flushHold = 20 * time.Millisecond
 	// flushFirstRows is the size of the first paced transaction.
 	flushFirstRows = 100
+	// flushYield is the pause after each paced transaction: longer than
+	// the interval at which a jwtrevoke writer polls for the lock (1 ms,
+	// see store/sqlite), with room for its wake-up on a busy machine.
+	flushYield = 3 * time.Millisecond
+	// Every flushBreakEvery, the pause is a break of at least flushBreak,
+	// in which the WAL is checkpointed.
+	flushBreakEvery = time.Second
+	flushBreak      = 110 * time.Millisecond
+	// Every flushRestartEvery, the pause waits for a complete checkpoint,
+	// so that the next transaction starts the WAL over: the background
+	// checkpoints (see flushCheckpointer) alone never catch up with a
+	// flush that keeps writing, and the WAL would grow by every page the
+	// flush writes.
+	flushRestartEvery = 250 * time.Millisecond
+	// flushCacheKiB is the write connection's page cache during the
+	// flush: the pages of an index in random key order that nearly every
+	// batch touches (the jti's of a million tokens fill about 40 MB)
+	// are then read once, not again by every batch.
+	flushCacheKiB = 64 << 10
 )
 
 // flushPace sizes FlushExpired's transactions: batch rows (at most
 // flushMaxKeys), except on SQLite, where they are paced.
 //
-// SQLite has one writer at a time, and a writer that finds the database
-// locked (the server, during a flush run by another process) sleeps in its
-// busy handler for 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100, 100... ms
-// between tries. It gets the lock during a pause of the flush only if it
-// tries then: when the pause is at least the sleep that takes it past the
-// end of the transaction it waited for (busyStep of that transaction's
-// hold), it does, right after that transaction. So each paced transaction
-// is sized to hold the lock about flushHold (never more than batch rows),
-// and is followed by a pause of busyStep of its actual hold, in which the
-// flush runs the WAL checkpoint (unlocked) that its commit would otherwise
-// have run: the connection's automatic checkpoints are turned off for the
-// flush, so that the pause is measured from the end of the lock.
+// SQLite has one writer at a time. A jwtrevoke server that finds the
+// database locked (by a flush run in another process) polls for the lock
+// every millisecond, so each paced transaction is sized to hold the lock
+// about flushHold (never more than batch rows) and is followed by a pause
+// of flushYield, in which the waiting writer takes the lock: it waits at
+// most about one transaction. Other programs writing to the same file
+// (Django) wait with SQLite's own busy handler, which sleeps up to 100 ms
+// between its tries: the break of flushBreak every flushBreakEvery lets
+// each of them in within about a second.
+//
+// The WAL is checkpointed beside the flush's transactions, on another
+// connection (see flushCheckpointer), not in the pauses: copying the pages
+// a transaction wrote (an index in random order of the key, such as the
+// tokens' jti, has a page touched by nearly every deleted row) takes about
+// half as long as writing them, time the flush would otherwise spend
+// between its transactions. The write connection's automatic checkpoints
+// are turned off for the flush, and its page cache enlarged (see
+// flushCacheKiB); close restores both.
 type flushPace struct {
 	s     *Store
 	max   int   // the caller's batch, at most flushMaxKeys
 	rows  int   // rows of the next transaction
 	paced bool  // SQLite
 	auto  int64 // the write connection's wal_autocheckpoint, restored by close
+	// broke is when the last break ended (or the flush began); restarted,
+	// when the WAL was last checkpointed completely.
+	broke, restarted time.Time
+	// cache is the write connection's cache_size, restored by close.
+	cache int64
+	// ckpt checkpoints in the background (see flushCheckpointer).
+	ckpt *flushCheckpointer
 	// progress reports the running totals after each committed batch.
 	progress func()
 }
 
 func (s *Store) newFlushPace(ctx context.Context, batch int) (*flushPace, error) {
-	p := &flushPace{s: s, max: min(batch, flushMaxKeys), paced: s.d.Name == "sqlite"}
+	p := &flushPace{s: s, max: min(batch, flushMaxKeys), paced: s.d.Name == "sqlite", broke: time.Now(), restarted: time.Now()}
 	p.rows = p.max
 	if !p.paced {
 		return p, nil
@@ -891,17 +935,42 @@ func (s *Store) newFlushPace(ctx context.Context, batch int) (*flushPace, error)
 	if _, err := s.W.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
 		return nil, err
 	}
+	if err := s.W.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&p.cache); err != nil {
+		return nil, p.restore(err)
+	}
+	if _, err := s.W.ExecContext(ctx, `PRAGMA cache_size = `+strconv.Itoa(-flushCacheKiB)); err != nil {
+		return nil, p.restore(err)
+	}
+	ckpt, err := newFlushCheckpointer(ctx, s.R)
+	if err != nil {
+		return nil, p.restore(err)
+	}
+	p.ckpt = ckpt
 	return p, nil
 }
 
-// close restores the automatic checkpoints, after a last checkpoint.
+// restore gives the write connection back its settings, after err.
+func (p *flushPace) restore(err error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, aerr := p.s.W.ExecContext(ctx, `PRAGMA wal_autocheckpoint = `+strconv.FormatInt(p.auto, 10))
+	var cerr error
+	if p.cache != 0 {
+		_, cerr = p.s.W.ExecContext(ctx, `PRAGMA cache_size = `+strconv.FormatInt(p.cache, 10))
+	}
+	return errors.Join(err, aerr, cerr)
+}
+
+// close stops the background checkpoints and restores the write
+// connection's settings, after a last checkpoint.
 func (p *flushPace) close() error {
 	if !p.paced {
 		return nil
 	}
+	p.ckpt.stop()
+	err := p.restore(nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err := p.s.W.ExecContext(ctx, `PRAGMA wal_autocheckpoint = `+strconv.FormatInt(p.auto, 10))
 	return errors.Join(err, p.checkpoint(ctx))
 }
 
@@ -925,37 +994,39 @@ func (p *flushPace) resize(full bool, held time.Duration) {
 	p.rows = max(min(n, 2*p.rows, p.max), p.rows/2, 1)
 }
 
-// pause follows each transaction, which held the lock for held until
-// released: when paced, it checkpoints and waits until busyStep(held)
-// after released.
-func (p *flushPace) pause(ctx context.Context, released time.Time, held time.Duration) error {
+// pause follows each transaction, which released the lock at released:
+// when paced, it waits until flushYield after released, or, when a break
+// is due, checkpoints and waits until flushBreak after released.
+func (p *flushPace) pause(ctx context.Context, released time.Time) error {
 	if !p.paced {
 		return ctx.Err()
 	}
-	if err := p.checkpoint(ctx); err != nil {
-		return err
+	until, brk := released.Add(flushYield), released.Sub(p.broke) >= flushBreakEvery
+	switch {
+	case brk:
+		if err := p.ckpt.complete(ctx); err != nil {
+			return err
+		}
+		until, p.restarted = released.Add(flushBreak), released
+	case released.Sub(p.restarted) >= flushRestartEvery:
+		if err := p.ckpt.complete(ctx); err != nil {
+			return err
+		}
+		p.restarted = released
+	default:
+		p.ckpt.poke()
 	}
-	wait := time.NewTimer(busyStep(held) - time.Since(released))
+	wait := time.NewTimer(time.Until(until))
 	defer wait.Stop()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-wait.C:
-		return nil
 	}
-}
-
-// busyStep is the sleep of SQLite's default busy handler (the one
-// busy_timeout installs) that takes a writer that began waiting at most d
-// before the lock was released to its first try after the release.
-func busyStep(d time.Duration) time.Duration {
-	waited := time.Duration(0)
-	for _, ms := range [...]time.Duration{1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50} {
-		if waited += ms * time.Millisecond; waited >= d {
-			return ms * time.Millisecond
-		}
+	if brk {
+		p.broke = time.Now()
 	}
-	return 100 * time.Millisecond
+	return nil
 }
 
 // Setting implements jwtrevoke.Store.

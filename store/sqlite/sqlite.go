@@ -46,8 +46,9 @@ var dialect = &sqlstore.Dialect{
 // Store is a SQLite database file. Writes go through one connection
 // (SQLite has one writer at a time; queueing in Go avoids "database is
 // locked"), where concurrent write transactions are committed in groups,
-// one fsync for each group; reads go through a small pool that WAL lets
-// run beside it.
+// one fsync for each group, and which polls for the lock when another
+// process holds it (see writeConn); reads go through a small pool that WAL
+// lets run beside it.
 type Store struct {
 	*sqlstore.Store
 }
@@ -55,22 +56,28 @@ type Store struct {
 // Open opens (creating if needed) the database file at path and pings it.
 // Call Migrate before first use.
 func Open(ctx context.Context, path string) (*Store, error) {
-	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"} {
-		q.Add("_pragma", p)
+	dsn := func(pragmas ...string) string {
+		q := url.Values{}
+		for _, p := range append([]string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"}, pragmas...) {
+			q.Add("_pragma", p)
+		}
+		q.Set("_txlock", "immediate")
+		return "file:" + path + "?" + q.Encode()
 	}
-	q.Set("_txlock", "immediate")
-	dsn := "file:" + path + "?" + q.Encode()
-	w, err := sql.Open("sqlite", dsn)
+	// The write connection waits for the lock itself (see writeConn);
+	// readers keep SQLite's busy handler, for the rare waits of a read
+	// (a WAL being recovered).
+	wc, err := newWriteConnector(dsn())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	w := sql.OpenDB(wc)
 	w.SetMaxOpenConns(1)
 	if err := w.PingContext(ctx); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", dsn)
+	r, err := sql.Open("sqlite", dsn("busy_timeout(10000)"))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)

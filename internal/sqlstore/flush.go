@@ -1,0 +1,167 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"time"
+)
+
+// flushChild is a table whose rows reference a flushTable's rows and go
+// with them: key is its column holding the parent's key (unique, indexed).
+type flushChild struct {
+	table, key string
+	count      *int64
+}
+
+// flushRanges is flushTable on SQLite (paced): each batch is a range of
+// keys, found and deleted inside its write transaction. A read picks the
+// batch, the first pace.rows expired rows after the previous batch's last
+// key, and yields its last key; the DELETE then removes the expired rows
+// of that key range, which are exactly those rows since the transaction
+// holds the write lock: nothing can change in between. The statements are
+// small and the same for every batch (no list of thousands of keys to
+// parse), and the read brings into the page cache the pages the DELETE
+// needs next. child, when set, has its rows referencing the deleted rows
+// deleted first, in the same transaction.
+//
+// Each transaction commits what it deleted: a flush interrupted between
+// two loses nothing, and the next one starts again from the first key.
+func (s *Store) flushRanges(ctx context.Context, pace *flushPace, t flushTable, ts any, count *int64, child *flushChild) error {
+	var after any // the last key of the previous batch; nil before the first
+	for {
+		var (
+			n, nChild int64
+			found     int64
+			last      any
+			locked    time.Time
+		)
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			n, nChild, found, last, locked = 0, 0, 0, nil, time.Now()
+			cond, args := t.key+` <= ?`, []any{nil}
+			if after != nil {
+				cond, args = cond+` AND `+t.key+` > ?`, append(args, after)
+			}
+			pick := `SELECT count(*), max(k) FROM (SELECT ` + t.key + ` AS k FROM ` + t.table + ` WHERE ` + t.expires + ` <= ?`
+			pickArgs := []any{ts}
+			if after != nil {
+				pick, pickArgs = pick+` AND `+t.key+` > ?`, append(pickArgs, after)
+			}
+			pick += ` ORDER BY ` + t.key + ` LIMIT ?) batch`
+			if err := tx.QueryRowContext(ctx, pick, append(pickArgs, pace.rows)...).Scan(&found, &last); err != nil {
+				return err
+			}
+			if found == 0 {
+				return nil
+			}
+			args[0] = last
+			if child != nil {
+				r, err := tx.ExecContext(ctx, `DELETE FROM `+child.table+` WHERE `+child.key+` IN (SELECT `+t.key+` FROM `+t.table+
+					` WHERE `+cond+` AND `+t.expires+` <= ?)`, append(append([]any{}, args...), ts)...)
+				if err != nil {
+					return err
+				}
+				if nChild, err = r.RowsAffected(); err != nil {
+					return err
+				}
+			}
+			r, err := tx.ExecContext(ctx, `DELETE FROM `+t.table+` WHERE `+cond+` AND `+t.expires+` <= ?`, append(args, ts)...)
+			if err != nil {
+				return err
+			}
+			n, err = r.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		released := time.Now()
+		if found == 0 {
+			return nil
+		}
+		*count += n
+		if child != nil {
+			*child.count += nChild
+		}
+		pace.progress()
+		full := found == int64(pace.rows)
+		pace.resize(full, released.Sub(locked))
+		if err := pace.pause(ctx, released); err != nil {
+			return err
+		}
+		if !full {
+			return nil
+		}
+		after = last
+	}
+}
+
+// flushCheckpointer checkpoints the WAL while a SQLite flush runs, on a
+// read connection of its own, beside the flush's transactions rather than
+// between them: the pages the flush wrote are copied into the database on
+// another CPU while it deletes the next batch, and a server's commits find
+// little left for their own automatic checkpoints, which they run before
+// answering.
+type flushCheckpointer struct {
+	conn *sql.Conn
+	mu   sync.Mutex // held while checkpointing
+	kick chan struct{}
+	done chan struct{}
+	quit context.CancelFunc
+}
+
+func newFlushCheckpointer(ctx context.Context, r *sql.DB) (*flushCheckpointer, error) {
+	conn, err := r.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ctx, quit := context.WithCancel(context.WithoutCancel(ctx))
+	c := &flushCheckpointer{conn: conn, kick: make(chan struct{}, 1), done: make(chan struct{}), quit: quit}
+	go c.run(ctx)
+	return c, nil
+}
+
+func (c *flushCheckpointer) run(ctx context.Context) {
+	defer close(c.done)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.kick:
+		}
+		c.mu.Lock()
+		_ = c.checkpoint(ctx) // a failure shows again in the next complete
+		c.mu.Unlock()
+	}
+}
+
+// checkpoint copies what it can of the WAL into the database, never
+// waiting for other connections (PASSIVE).
+func (c *flushCheckpointer) checkpoint(ctx context.Context) error {
+	var busy, log, done int64
+	return c.conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done)
+}
+
+// poke starts a checkpoint, unless one is running or about to.
+func (c *flushCheckpointer) poke() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// complete returns once everything the WAL holds has been copied (unless
+// a reader still needs part of it): the next writer then starts the WAL
+// over.
+func (c *flushCheckpointer) complete(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.checkpoint(ctx)
+}
+
+// stop ends the background checkpoints and gives the connection back.
+func (c *flushCheckpointer) stop() {
+	c.quit()
+	<-c.done
+	_ = c.conn.Close()
+}

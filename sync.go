@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/jwtrevoke/jwtrevoke/internal/denylist"
 )
 
 // Notifier is a store's push channel for revocations (PostgreSQL
@@ -26,7 +28,8 @@ func NotifierOf(st Store) (Notifier, bool) { return storeAs[Notifier](st) }
 // T: a *SplitStore wraps its token store (Tokens), and a decorator (for
 // example one that measures each call) wraps the store its Unwrap method
 // returns. The optional interfaces the service looks for (Notifier,
-// BlacklistFeed, RevocationPager) are found through any such layers.
+// BlacklistFeed, RevocationPager, LoggedBlacklist) are found through any
+// such layers.
 func storeAs[T any](st TokenStore) (T, bool) {
 	for st != nil {
 		if v, ok := st.(T); ok {
@@ -52,6 +55,13 @@ type BlacklistEntry struct {
 	JTI           string
 	ExpiresAt     time.Time // the token's expiry
 	BlacklistedAt time.Time
+	// Rotated is set when the store holds the Rotation that blacklisted
+	// the token (ROTATE_REFRESH_TOKENS with BLACKLIST_AFTER_ROTATION).
+	// Such a token is kept apart in memory, as the rotation revocations of
+	// a LoggedBlacklist: a rotation must still reach the store with it, to
+	// answer a retry within REFRESH_REUSE_GRACE with the same pair and to
+	// revoke the session on any other reuse.
+	Rotated bool
 }
 
 // BlacklistFeed is a token store whose blacklist others may write too:
@@ -72,6 +82,44 @@ type BlacklistFeed interface {
 // FeedOf returns the blacklist feed of st, or of the store it wraps (see
 // storeAs).
 func FeedOf(st Store) (BlacklistFeed, bool) { return storeAs[BlacklistFeed](st) }
+
+// ReasonRotated is the Reason of the token revocation that a store whose
+// blacklist is logged (LoggedBlacklist) records with each rotation that
+// blacklists the old refresh token: JTI is the old token's, ExpiresAt its
+// expiry.
+const ReasonRotated = "rotated"
+
+// LoggedBlacklist is a token store that records every blacklisting in
+// its revocation log, in the same atomic write (or, without transactions,
+// before the blacklisting counts for IsBlacklisted): Rotate a token
+// revocation of the old jti (ReasonRotated), Blacklist the revocations
+// its caller gives (the Service always gives the token's session
+// revocation), and RevokeUser the user's cut-off and a revocation of each
+// of its live sessions (and of any token those may miss). A token on its
+// blacklist is then refused by the revocations
+// Sync loads, so that, as with a BlacklistFeed, refresh, verify,
+// blacklist and logout need not ask the store (IsBlacklisted) while
+// Maintain keeps the loaded view current (at most RevocationMaxStaleness
+// old); otherwise they ask it as before.
+//
+// The token revocations of rotations are kept in memory apart from the
+// others, and consulted only where IsBlacklisted would be asked: a
+// rotation with ROTATE_REFRESH_TOKENS must still reach the store with a
+// rotated token, which answers a retry within REFRESH_REUSE_GRACE with the
+// same pair and revokes the session on any later reuse. Each costs memory
+// (about as much as any revocation) until the old token expires.
+type LoggedBlacklist interface {
+	// BlacklistLogged reports whether the guarantee holds for all the
+	// store holds: false until blacklistings written before the store kept
+	// it (by an earlier version) have been recorded in the log too.
+	BlacklistLogged() bool
+}
+
+// rotatedToken reports whether r is the token revocation of a rotation
+// (see LoggedBlacklist).
+func rotatedToken(r *Revocation) bool {
+	return r.Reason == ReasonRotated && r.JTI != "" && r.SessionID == "" && r.NotBefore.IsZero()
+}
 
 // RevocationPager is a token store that can return Revocations a page at
 // a time, so that loading a million revocations at start holds one page
@@ -108,7 +156,14 @@ type syncState struct {
 	fresh   atomic.Int64 // Unix nanoseconds of the last successful Sync
 	// feedLive is set while Maintain keeps the blacklist feed loaded.
 	feedLive atomic.Bool
-	stale    atomic.Bool // set by Maintain in fail-closed mode
+	// logLive is set while Maintain keeps the revocation log of a store
+	// with a LoggedBlacklist loaded.
+	logLive atomic.Bool
+	// rotated holds the token revocations of rotations (ReasonRotated),
+	// which revoked must not see (see LoggedBlacklist); nil until the
+	// first is loaded.
+	rotated atomic.Pointer[denylist.Set]
+	stale   atomic.Bool // set by Maintain in fail-closed mode
 }
 
 // Sync loads into memory the revocations recorded in the store (by this
@@ -121,7 +176,7 @@ func (s *Service) Sync(ctx context.Context) (int, error) {
 	now := s.now()
 	n, holes := 0, false
 	err := s.revocationPages(ctx, st.low, now, func(revs []Revocation) {
-		s.applyLoaded(revs, s.now())
+		s.applyLoaded(s.keepRotated(revs), s.now())
 		for _, r := range revs { // in Seq order
 			if r.Seq > st.maxSeen {
 				n++
@@ -187,6 +242,39 @@ func (s *Service) revocationPages(ctx context.Context, after int64, now time.Tim
 	return nil
 }
 
+// keepRotated moves the token revocations of rotations among revs to
+// st.rotated and returns the others (revs itself when there are none);
+// st.mu is held.
+func (s *Service) keepRotated(revs []Revocation) []Revocation {
+	i := 0
+	for i < len(revs) && !rotatedToken(&revs[i]) {
+		i++
+	}
+	if i == len(revs) {
+		return revs
+	}
+	set := s.rotatedSet()
+	rest := append(make([]Revocation, 0, len(revs)-1), revs[:i]...)
+	for _, r := range revs[i:] {
+		if rotatedToken(&r) {
+			set.AddToken(r.JTI, r.ExpiresAt.Unix())
+		} else {
+			rest = append(rest, r)
+		}
+	}
+	return rest
+}
+
+// rotatedSet returns st.rotated, made on first use; st.mu is held.
+func (s *Service) rotatedSet() *denylist.Set {
+	set := s.sync.rotated.Load()
+	if set == nil {
+		set = denylist.New()
+		s.sync.rotated.Store(set)
+	}
+	return set
+}
+
 // syncFeed loads the blacklist entries of f not loaded yet as token
 // revocations; st.mu is held.
 func (s *Service) syncFeed(ctx context.Context, f BlacklistFeed, now time.Time) error {
@@ -198,7 +286,11 @@ func (s *Service) syncFeed(ctx context.Context, f BlacklistFeed, now time.Time) 
 			return fmt.Errorf("load blacklist: %w", err)
 		}
 		for _, e := range es {
-			s.deny.AddToken(e.JTI, e.ExpiresAt.Unix())
+			if e.Rotated {
+				s.rotatedSet().AddToken(e.JTI, e.ExpiresAt.Unix())
+			} else {
+				s.deny.AddToken(e.JTI, e.ExpiresAt.Unix())
+			}
 			// As Sync's low: ids are taken before commit, so a later id
 			// may commit first; a hole younger than gapTimeout is read
 			// again next time. (Expired tokens are not returned, so their
@@ -220,15 +312,32 @@ func (s *Service) syncFeed(ctx context.Context, f BlacklistFeed, now time.Time) 
 // blacklist entry into memory as of at most RevocationMaxStaleness ago,
 // so that revoked finds blacklisted tokens without asking the store.
 func (s *Service) feedCurrent() bool {
-	return s.sync.feedLive.Load() && s.now().Sub(time.Unix(0, s.sync.fresh.Load())) <= s.settings.RevocationMaxStaleness
+	return s.sync.feedLive.Load() && s.loadedCurrent()
+}
+
+// logCurrent reports whether the store's blacklist is entirely in its
+// revocation log (LoggedBlacklist) and Maintain has loaded that log as of
+// at most RevocationMaxStaleness ago, so that revoked and the rotated
+// tokens held find blacklisted tokens without asking the store.
+func (s *Service) logCurrent() bool {
+	return s.sync.logLive.Load() && s.loadedCurrent()
+}
+
+// loadedCurrent reports whether the last successful Sync began at most
+// RevocationMaxStaleness ago.
+func (s *Service) loadedCurrent() bool {
+	return s.now().Sub(time.Unix(0, s.sync.fresh.Load())) <= s.settings.RevocationMaxStaleness
 }
 
 // storeBlacklisted reports whether the store's blacklist holds jti: it
-// asks the store unless the blacklist feed is current (feedCurrent), in
-// which case revoked has already answered for it.
+// asks the store unless the loaded view is current (feedCurrent or
+// logCurrent), where revoked has already answered for every blacklisted
+// token but the rotated ones, which the rotated set holds. A store error is returned, for the caller to
+// refuse the token.
 func (s *Service) storeBlacklisted(ctx context.Context, jti string) (bool, error) {
-	if s.feedCurrent() {
-		return false, nil
+	if s.feedCurrent() || s.logCurrent() {
+		set := s.sync.rotated.Load()
+		return set != nil && set.HoldsToken(jti), nil
 	}
 	black, err := s.store.IsBlacklisted(ctx, jti)
 	if err != nil {
@@ -252,6 +361,11 @@ func (s *Service) Maintain(ctx context.Context) {
 		s.sync.feedLive.Store(true)
 		defer s.sync.feedLive.Store(false)
 	}
+	// Asked once: a store claims it after migrating, before serving.
+	if l, ok := storeAs[LoggedBlacklist](s.store); ok && l.BlacklistLogged() {
+		s.sync.logLive.Store(true)
+		defer s.sync.logLive.Store(false)
+	}
 	poll := time.NewTicker(s.settings.RevocationPollInterval)
 	defer poll.Stop()
 	gc := time.NewTicker(time.Minute)
@@ -262,6 +376,9 @@ func (s *Service) Maintain(ctx context.Context) {
 			return
 		case <-gc.C:
 			s.deny.GC(s.now().Unix())
+			if set := s.sync.rotated.Load(); set != nil {
+				set.GC(s.now().Unix())
+			}
 			continue
 		case <-poll.C:
 		case <-s.kick:

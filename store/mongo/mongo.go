@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -29,6 +30,9 @@ type Store struct {
 	client *mongo.Client
 	db     *mongo.Database
 	ttl    bool
+	// logged is set by Migrate once the blacklist is entirely in the
+	// revocation log (BlacklistLogged).
+	logged atomic.Bool
 
 	users, outstanding, blacklisted, sessions, revocations, rotations, audit, attempts, settings, counters, claims *mongo.Collection
 }
@@ -88,7 +92,9 @@ func (s *Store) Close() error {
 // TTL indexes on expires_at (keep_until for
 // the audit trail), so the server drops expired documents by itself. A
 // server that refuses TTL indexes (FerretDB) gets plain ones instead;
-// flushexpiredtokens then deletes expired documents.
+// flushexpiredtokens then deletes expired documents. Last, once per
+// database, it brings the blacklists of earlier versions into the
+// revocation log (logBlacklist).
 func (s *Store) Migrate(ctx context.Context) error {
 	unique := options.Index().SetUnique(true)
 	for _, ix := range []struct {
@@ -137,6 +143,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if _, err := c.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: expiry}); err != nil {
 			return fmt.Errorf("migrate: index on %s: %w", c.Name(), err)
 		}
+	}
+	if err := s.logBlacklist(ctx); err != nil {
+		return fmt.Errorf("migrate: blacklist log: %w", err)
 	}
 	return nil
 }

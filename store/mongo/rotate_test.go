@@ -58,6 +58,10 @@ func TestRotationCompleted(t *testing.T) {
 	if b, _ := st.IsBlacklisted(ctx, r.Old.JTI); !b {
 		t.Fatal("the unfinished rotation's old token was not blacklisted")
 	}
+	// With its token revocation in the log (BlacklistLogged).
+	if revs, err := st.Revocations(ctx, 0, now); err != nil || len(revs) != 1 || revs[0].JTI != r.Old.JTI || revs[0].Reason != jwtrevoke.ReasonRotated {
+		t.Fatalf("revocations %+v, %v; want the rotated token's", revs, err)
+	}
 	if n, _ := st.outstanding.CountDocuments(ctx, bson.M{"jti": r.Next.JTI}); n != 1 {
 		t.Fatalf("%d outstanding documents for the recorded next token, want 1", n)
 	}

@@ -150,9 +150,13 @@ func (s *Store) IssueSession(ctx context.Context, t jwtrevoke.OutstandingToken, 
 	return nil
 }
 
-// IsBlacklisted implements jwtrevoke.Store.
+// IsBlacklisted implements jwtrevoke.Store. A token counts as blacklisted
+// once its blacklist document is done, its revocations all in the log:
+// the blacklist is then never ahead of the revocation log
+// (BlacklistLogged). A blacklisting that died half-way counts once the
+// next caller blacklisting the token (or Migrate) has finished it.
 func (s *Store) IsBlacklisted(ctx context.Context, jti string) (bool, error) {
-	n, err := s.blacklisted.CountDocuments(ctx, bson.M{"jti": jti})
+	n, err := s.blacklisted.CountDocuments(ctx, bson.M{"jti": jti, "done": true})
 	if err != nil {
 		return false, fmt.Errorf("is blacklisted: %w", err)
 	}
@@ -372,10 +376,18 @@ func (s *Store) refuse(ctx context.Context, now time.Time, old jwtrevoke.Outstan
 // marks d done.
 func (s *Store) finishRotation(ctx context.Context, now time.Time, old jwtrevoke.OutstandingToken, d rotationDoc) error {
 	if d.BlacklistOld {
+		// The old token is blacklisted with its token revocation, which is
+		// in the log before the blacklisting is done (see IsBlacklisted).
 		// ErrBlacklisted: a concurrent caller (completing this rotation, or
-		// a logout between the check and the insert) blacklisted it first.
-		// Either way the old token ends blacklisted, as asked.
-		if err := s.blacklist(ctx, old, now, nil); err != nil && !errors.Is(err, jwtrevoke.ErrBlacklisted) {
+		// a logout between the check and the insert) blacklisted it first,
+		// with revocations of its own, finished before blacklist returns.
+		// Either way the old token ends blacklisted, as asked; the
+		// sequence number taken here is then left unused.
+		docs, err := s.prepare(ctx, now, []jwtrevoke.Revocation{rotatedRev(old, now)}, 0)
+		if err != nil {
+			return err
+		}
+		if err := s.blacklist(ctx, old, now, docs); err != nil && !errors.Is(err, jwtrevoke.ErrBlacklisted) {
 			return err
 		}
 	}
@@ -389,6 +401,16 @@ func (s *Store) finishRotation(ctx context.Context, now time.Time, old jwtrevoke
 	}
 	_, err := s.rotations.UpdateOne(ctx, bson.M{"_id": d.OldJTI}, bson.M{"$set": bson.M{"done": true}})
 	return err
+}
+
+// rotatedRev is the token revocation recorded with the blacklisting of
+// the rotated token old (jwtrevoke.ReasonRotated), until it expires.
+func rotatedRev(old jwtrevoke.OutstandingToken, now time.Time) jwtrevoke.Revocation {
+	r := jwtrevoke.Revocation{JTI: old.JTI, ExpiresAt: old.ExpiresAt, Reason: jwtrevoke.ReasonRotated, CreatedAt: now.UTC()}
+	if old.UserID != nil {
+		r.UserID = *old.UserID
+	}
+	return r
 }
 
 // Rotate implements jwtrevoke.Store. Without transactions it runs in
@@ -477,8 +499,13 @@ func (s *Store) RevokeSession(ctx context.Context, rev jwtrevoke.Revocation) ([]
 }
 
 // RevokeUser implements jwtrevoke.Store. Without transactions it runs in
-// steps, each idempotent: blacklist the user's live tokens, then record
-// the revocations.
+// steps, each idempotent: find the user's live tokens and sessions, record
+// the revocations (the user's cut-off, one per live session), then
+// blacklist the tokens found. The revocations go first, so that a token is
+// never blacklisted before the log refuses it (BlacklistLogged): by the
+// cut-off, or, for a token created after it (a login or rotation running
+// meanwhile, whose session may not have been found yet: IssueSession
+// inserts the token first), by a token revocation of its own.
 func (s *Store) RevokeUser(ctx context.Context, rev jwtrevoke.Revocation) ([]jwtrevoke.Revocation, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("revoke user: %w", err)
@@ -491,12 +518,6 @@ func (s *Store) RevokeUser(ctx context.Context, rev jwtrevoke.Revocation) ([]jwt
 	var toks []tokenDoc
 	if err := cur.All(ctx, &toks); err != nil {
 		return nil, fmt.Errorf("revoke user: %w", err)
-	}
-	for _, d := range toks {
-		t := jwtrevoke.OutstandingToken{JTI: d.JTI, UserID: d.UserID, Token: d.Token, CreatedAt: d.CreatedAt, ExpiresAt: d.ExpiresAt}
-		if err := s.blacklist(ctx, t, now, nil); err != nil && !errors.Is(err, jwtrevoke.ErrBlacklisted) {
-			return nil, fmt.Errorf("revoke user: %w", err)
-		}
 	}
 	cur, err = s.sessions.Find(ctx, bson.M{"user_id": rev.UserID, "revoked_at": nil, "expires_at": bson.M{"$gt": now}},
 		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
@@ -511,12 +532,23 @@ func (s *Store) RevokeUser(ctx context.Context, rev jwtrevoke.Revocation) ([]jwt
 	for _, sd := range sess {
 		all = append(all, jwtrevoke.Revocation{SessionID: sd.ID, UserID: rev.UserID, ExpiresAt: sd.ExpiresAt, Reason: rev.Reason, CreatedAt: rev.CreatedAt})
 	}
-	docs, err := s.prepare(ctx, now, all, 1) // the derived session revocations are not audited
+	for _, d := range toks {
+		if d.CreatedAt != nil && d.CreatedAt.After(rev.NotBefore) {
+			all = append(all, jwtrevoke.Revocation{JTI: d.JTI, UserID: rev.UserID, ExpiresAt: d.ExpiresAt, Reason: rev.Reason, CreatedAt: rev.CreatedAt})
+		}
+	}
+	docs, err := s.prepare(ctx, now, all, 1) // the derived revocations are not audited
 	if err != nil {
 		return nil, fmt.Errorf("revoke user: %w", err)
 	}
 	if err := s.record(ctx, now, docs); err != nil {
 		return nil, fmt.Errorf("revoke user: %w", err)
+	}
+	for _, d := range toks {
+		t := jwtrevoke.OutstandingToken{JTI: d.JTI, UserID: d.UserID, Token: d.Token, CreatedAt: d.CreatedAt, ExpiresAt: d.ExpiresAt}
+		if err := s.blacklist(ctx, t, now, nil); err != nil && !errors.Is(err, jwtrevoke.ErrBlacklisted) {
+			return nil, fmt.Errorf("revoke user: %w", err)
+		}
 	}
 	return revs(docs), nil
 }

@@ -4,7 +4,8 @@
 // mattering: a token's key when the token expires, a revoked session's key
 // when the last token of the session expires. Multi-key changes run in Lua
 // scripts, so they are atomic and race-free; every revocation is published
-// on a channel, which other instances subscribe to.
+// on a channel, which other instances subscribe to (but the token
+// revocation a rotation records, which they load with their next poll).
 //
 // Durability is the server's: acknowledged revocations survive a Redis
 // crash only with `appendonly yes` and `appendfsync always` (AOF), and none

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -18,8 +19,9 @@ import (
 )
 
 var (
-	_ jwtrevoke.TokenStore = (*Store)(nil)
-	_ jwtrevoke.Notifier   = (*Store)(nil)
+	_ jwtrevoke.TokenStore      = (*Store)(nil)
+	_ jwtrevoke.Notifier        = (*Store)(nil)
+	_ jwtrevoke.LoggedBlacklist = (*Store)(nil)
 )
 
 // Store keeps tokens, sessions, revocations and settings in Redis.
@@ -27,6 +29,9 @@ type Store struct {
 	c      *goredis.Client
 	prefix string // "{jwtrevoke}:" + the URL's prefix parameter + ":"
 	url    string
+	// logged is set once the database is known to be at schemaVersion 3
+	// or later (BlacklistLogged).
+	logged atomic.Bool
 }
 
 // Open connects to redis://[user:pass@]host:6379/N and checks that the
@@ -57,7 +62,14 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		c.Close()
 		return nil, err
 	}
-	return &Store{c: c, prefix: "{jwtrevoke}:" + prefix + ":", url: u.Redacted()}, nil
+	st := &Store{c: c, prefix: "{jwtrevoke}:" + prefix + ":", url: u.Redacted()}
+	// A database migrated to schemaVersion already holds its whole
+	// blacklist in the revocation log; any other (an error reading it
+	// included) is left to Migrate, and the service asks IsBlacklisted.
+	if v, err := c.Get(ctx, st.prefix+"schema").Int(); err == nil && v >= schemaVersion {
+		st.logged.Store(true)
+	}
+	return st, nil
 }
 
 // checkServer refuses an evicting server and warns about one without AOF.

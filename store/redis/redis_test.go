@@ -2,9 +2,11 @@ package redis_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +27,13 @@ type split struct {
 	users *sqlite.Store
 }
 
-func (s split) Migrate(ctx context.Context) error { return s.users.Migrate(ctx) }
+// Migrate migrates both stores, as jwtrevoke serve does.
+func (s split) Migrate(ctx context.Context) error {
+	if err := s.users.Migrate(ctx); err != nil {
+		return err
+	}
+	return s.Tokens().(*redis.Store).Migrate(ctx)
+}
 
 // open opens "REDIS_URL|SQLITE_PATH".
 func open(ctx context.Context, loc string) (storetest.Migrator, error) {
@@ -303,4 +311,114 @@ func mustOpen(t *testing.T, u string) *redis.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+// TestMigrateLogsOldRotations: a database whose rotations blacklisted the
+// old token without recording its revocation (versions before schema 3)
+// does not claim BlacklistLogged until Migrate has recorded them, once;
+// tokens blacklisted otherwise (with their session's revocation) and
+// rotations that left the old token alone get none.
+func TestMigrateLogsOldRotations(t *testing.T) {
+	ctx := t.Context()
+	u := testdb.Redis(t)
+	st := mustOpen(t, u)
+	if st.BlacklistLogged() {
+		t.Fatal("BlacklistLogged before Migrate on a database of no version")
+	}
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !st.BlacklistLogged() {
+		t.Fatal("BlacklistLogged false after Migrate")
+	}
+	now := time.Now().UTC()
+	uid := int64(11)
+	issue := func(i int) (jwtrevoke.OutstandingToken, string) {
+		t.Helper()
+		tok := jwtrevoke.OutstandingToken{UserID: &uid, JTI: fmt.Sprintf("%032x", 0xa00+i), Token: "h.p.s", CreatedAt: &now, ExpiresAt: now.Add(time.Hour).Truncate(time.Second)}
+		sid := fmt.Sprintf("0191%028x", i)
+		if err := st.IssueSession(ctx, tok, jwtrevoke.Session{ID: sid, UserID: uid, CreatedAt: now, ExpiresAt: tok.ExpiresAt.Add(5 * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		return tok, sid
+	}
+	rotate := func(old jwtrevoke.OutstandingToken, sid string, blacklistOld bool, i int) {
+		t.Helper()
+		next := jwtrevoke.OutstandingToken{UserID: &uid, JTI: fmt.Sprintf("%032x", 0xb00+i), Token: "h.q.s", CreatedAt: &now, ExpiresAt: now.Add(2 * time.Hour).Truncate(time.Second)}
+		if _, err := st.Rotate(ctx, jwtrevoke.Rotation{Old: old, BlacklistOld: blacklistOld, Next: next, Access: "a.b.c",
+			SessionID: sid, SessionExpires: next.ExpiresAt.Add(5 * time.Minute), RotatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rotated, s0 := issue(0)
+	rotate(rotated, s0, true, 0)
+	kept, s1 := issue(1)
+	rotate(kept, s1, false, 1)
+	loggedOut, s2 := issue(2)
+	if _, err := st.Blacklist(ctx, loggedOut, jwtrevoke.Revocation{SessionID: s2, UserID: uid, ExpiresAt: loggedOut.ExpiresAt, Reason: "logout", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+
+	// As an earlier version left it: no revocation for the rotation.
+	c := client(t, u)
+	prefix := "{jwtrevoke}:" + prefixOf(t, u) + ":"
+	revs, err := st.Revocations(ctx, 0, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range revs {
+		if r.JTI != "" {
+			seq := strconv.FormatInt(r.Seq, 10)
+			if err := errors.Join(c.Del(ctx, prefix+"rev:"+seq, prefix+"revoked:token:"+r.JTI).Err(),
+				c.ZRem(ctx, prefix+"revs", seq).Err(), c.ZRem(ctx, prefix+"revs:exp", seq).Err(),
+				c.ZRem(ctx, prefix+"revs:created", seq).Err()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := c.Set(ctx, prefix+"schema", 2, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	tokenRevs := func(st *redis.Store) map[string][]jwtrevoke.Revocation {
+		t.Helper()
+		revs, err := st.Revocations(ctx, 0, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]jwtrevoke.Revocation{}
+		for _, r := range revs {
+			if r.JTI != "" {
+				out[r.JTI] = append(out[r.JTI], r)
+			}
+		}
+		return out
+	}
+	old := mustOpen(t, u)
+	if old.BlacklistLogged() {
+		t.Fatal("BlacklistLogged on a database at schema 2")
+	}
+	if got := tokenRevs(old); len(got) != 0 {
+		t.Fatalf("token revocations before Migrate: %+v (the test tests nothing)", got)
+	}
+	for range 2 { // the second does nothing more
+		if err := old.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if !old.BlacklistLogged() {
+			t.Fatal("BlacklistLogged false after Migrate")
+		}
+		got := tokenRevs(old)
+		if len(got) != 1 || len(got[rotated.JTI]) != 1 {
+			t.Fatalf("token revocations after Migrate: %+v; want one, of the rotated token %s", got, rotated.JTI)
+		}
+		if r := got[rotated.JTI][0]; r.Reason != jwtrevoke.ReasonRotated || !r.ExpiresAt.Equal(rotated.ExpiresAt) || r.UserID != uid {
+			t.Fatalf("revocation of the rotated token %+v: want reason %q, expiry %v, user %d", r, jwtrevoke.ReasonRotated, rotated.ExpiresAt, uid)
+		}
+	}
+	if v, err := c.Get(ctx, prefix+"schema").Int(); err != nil || v != 3 {
+		t.Fatalf("schema %d (%v) after Migrate, want 3", v, err)
+	}
+	if again := mustOpen(t, u); !again.BlacklistLogged() {
+		t.Fatal("Open of a database at schema 3: BlacklistLogged false")
+	}
 }

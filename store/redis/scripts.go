@@ -65,11 +65,11 @@ local function audit(r, a)
 end
 -- record writes one revocation (fields as in revocation.go), raising a
 -- session revocation's expiry to the session's and marking it revoked,
--- and publishes it. With audited (a revocation the caller gave, not one
--- derived here) and r.audit set, it adds its audit entry too; r.audit is
--- neither stored with the revocation nor published. Returns the stored
--- JSON.
-local function record(r, now, audited)
+-- and publishes it unless quiet. With audited (a revocation the caller
+-- gave, not one derived here) and r.audit set, it adds its audit entry
+-- too; r.audit is neither stored with the revocation nor published.
+-- Returns the stored JSON.
+local function record(r, now, audited, quiet)
   local a = r.audit
   r.audit = nil
   if r.session_id ~= '' then
@@ -93,9 +93,20 @@ local function record(r, now, audited)
   redis.call('ZADD', P .. 'revs', seq, seq)
   redis.call('ZADD', P .. 'revs:exp', r.expires_at, seq)
   redis.call('ZADD', P .. 'revs:created', r.created_at, seq)
-  redis.call('PUBLISH', P .. 'revocations', js)
+  if not quiet then redis.call('PUBLISH', P .. 'revocations', js) end
   if audited and type(a) == 'table' then audit(r, a) end
   return js
+end
+-- rotated records the token revocation of the rotated token jti of user
+-- (jwtrevoke.ReasonRotated), until the token expires: with it every
+-- blacklisted token is refused by the revocation log (see
+-- Store.BlacklistLogged). It is not published: other instances load it
+-- with their next poll (REVOCATION_POLL_INTERVAL), as the SQL stores'
+-- blacklist feed is loaded; a message per rotation would have every
+-- instance read the log once per rotation, not once per poll.
+local function rotated(jti, user, expires, now)
+  return record({session_id = '', jti = jti, user_id = user == '' and '0' or user, not_before = '',
+    expires_at = expires, reason = 'rotated', created_at = now}, now, false, true)
 end
 `
 
@@ -129,6 +140,8 @@ return out
 // Returns {'ROTATED', the recorded rotJSON} if old was rotated already,
 // else {'OK', rotJSON}; the error BLACKLISTED if blacklistOld and old is
 // blacklisted. The rotation is kept (rot:<old jti>) until old expires.
+// With blacklistOld it blacklists old and records its token revocation
+// (unpublished), so the revocation log holds every blacklisted token.
 var rotateScript = goredis.NewScript(luaLib + `
 local rk = P .. 'rot:' .. ARGV[1]
 local prev = redis.call('GET', rk)
@@ -139,7 +152,10 @@ end
 if redis.call('EXISTS', P .. 'tok:' .. ARGV[7]) == 1 then return redis.error_reply('EXISTS token') end
 redis.call('SET', rk, ARGV[15], 'PXAT', ARGV[5])
 redis.call('ZADD', P .. 'rots:exp', ARGV[5], ARGV[1])
-if ARGV[6] == '1' then blacklist(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[14]) end
+if ARGV[6] == '1' then
+  blacklist(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[14])
+  rotated(ARGV[1], ARGV[2], ARGV[5], ARGV[14])
+end
 tok(ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
 local sk = P .. 'sess:' .. ARGV[12]
 local se = redis.call('HGET', sk, 'expires_at')
@@ -318,4 +334,22 @@ for i = 2, #ARGV do
   end
 end
 return #ARGV - 1
+`)
+
+// rotatedBackfillScript: ARGV now jti... Records the token revocation of
+// each rotated token jti (members of rots:exp, as ZSCAN read them) that is
+// blacklisted and unexpired but has none: rotations by versions before
+// schemaVersion 3 blacklisted the old token without one. Returns how many
+// it recorded.
+var rotatedBackfillScript = goredis.NewScript(luaLib + `
+local now, count = ARGV[1], 0
+for i = 2, #ARGV do
+  local jti = ARGV[i]
+  local h = redis.call('HMGET', P .. 'tok:' .. jti, 'blacklisted_at', 'expires_at', 'user_id')
+  if h[1] and h[2] and n(h[2]) > n(now) and redis.call('EXISTS', P .. 'revoked:token:' .. jti) == 0 then
+    rotated(jti, h[3] or '', h[2], now)
+    count = count + 1
+  end
+end
+return count
 `)

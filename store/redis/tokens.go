@@ -248,48 +248,85 @@ func (s *Store) Stats(ctx context.Context, now time.Time) (jwtrevoke.Stats, erro
 	return st, nil
 }
 
-// schemaVersion is the version of the indexes Migrate brings a database
-// to: 2 added toks:created, btoks:at, btoks:exp, rsess:exp and
-// revs:created.
-const schemaVersion = 2
+// schemaVersion is the version of the data Migrate brings a database to:
+// 2 added toks:created, btoks:at, btoks:exp, rsess:exp and revs:created;
+// 3 recorded the token revocation of every rotated, blacklisted token
+// that has none (see rotatedBackfillScript), after which the revocation
+// log holds every blacklisted token (BlacklistLogged).
+const schemaVersion = 3
 
-// Migrate indexes, once per database (the version is kept in the key
-// schema), what the scripts of earlier versions wrote without the indexes
-// that listing and Stats use (see backfillScript): one ZSCAN of toks,
-// btoks, sess:exp and revs, a script per chunk of members, so that Redis
-// is never blocked for long. Instances of an earlier version writing
-// meanwhile leave their writes out of the new indexes.
+// Migrate brings, once per database (the version is kept in the key
+// schema), what the scripts of earlier versions wrote up to date: it
+// indexes what they wrote without the indexes that listing and Stats use
+// (see backfillScript), with one ZSCAN of toks, btoks, sess:exp and revs,
+// and records the token revocations of the rotations they blacklisted
+// without one (rotatedBackfillScript), with a ZSCAN of rots:exp; a script
+// per chunk of members, so that Redis is never blocked for long.
+// Instances of an earlier version writing meanwhile leave their writes
+// out of the new indexes, and the rotations they make (until they stop)
+// out of the revocation log: with ROTATE_REFRESH_TOKENS and
+// BLACKLIST_AFTER_ROTATION on, stop them before this version starts, or
+// set the key schema back to 2 once they are gone and migrate again.
 func (s *Store) Migrate(ctx context.Context) error {
 	v, err := s.c.Get(ctx, s.prefix+"schema").Int()
 	switch {
 	case err == nil && v >= schemaVersion:
+		s.logged.Store(true)
 		return nil
 	case err != nil && !errors.Is(err, goredis.Nil):
 		return fmt.Errorf("migrate: %w", err)
 	}
-	for _, index := range []string{"toks", "btoks", "sess:exp", "revs"} {
-		var cursor uint64
-		for {
-			kv, next, err := s.c.ZScan(ctx, s.prefix+index, cursor, "", 500).Result()
+	if v < 2 {
+		for _, index := range []string{"toks", "btoks", "sess:exp", "revs"} {
+			err := s.zscanMembers(ctx, index, func(members []any) error {
+				return backfillScript.Run(ctx, s.c, []string{s.prefix}, append([]any{index}, members...)...).Err()
+			})
 			if err != nil {
 				return fmt.Errorf("migrate %s: %w", index, err)
 			}
-			if len(kv) > 0 {
-				args := []any{index}
-				for i := 0; i < len(kv); i += 2 { // member, score
-					args = append(args, kv[i])
-				}
-				if err := backfillScript.Run(ctx, s.c, []string{s.prefix}, args...).Err(); err != nil {
-					return fmt.Errorf("migrate %s: %w", index, err)
-				}
-			}
-			if cursor = next; cursor == 0 {
-				break
-			}
 		}
+	}
+	err = s.zscanMembers(ctx, "rots:exp", func(members []any) error {
+		return rotatedBackfillScript.Run(ctx, s.c, []string{s.prefix}, append([]any{ms(time.Now())}, members...)...).Err()
+	})
+	if err != nil {
+		return fmt.Errorf("migrate rots:exp: %w", err)
 	}
 	if err := s.c.Set(ctx, s.prefix+"schema", schemaVersion, 0).Err(); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	s.logged.Store(true)
 	return nil
 }
+
+// zscanMembers calls fn with the members of the sorted set index, a ZSCAN
+// chunk (about 500) at a time.
+func (s *Store) zscanMembers(ctx context.Context, index string, fn func(members []any) error) error {
+	var cursor uint64
+	for {
+		kv, next, err := s.c.ZScan(ctx, s.prefix+index, cursor, "", 500).Result()
+		if err != nil {
+			return err
+		}
+		if len(kv) > 0 {
+			members := make([]any, 0, len(kv)/2)
+			for i := 0; i < len(kv); i += 2 { // member, score
+				members = append(members, kv[i])
+			}
+			if err := fn(members); err != nil {
+				return err
+			}
+		}
+		if cursor = next; cursor == 0 {
+			return nil
+		}
+	}
+}
+
+// BlacklistLogged implements jwtrevoke.LoggedBlacklist: every script
+// that blacklists a token records, in the same script, a revocation that
+// refuses it (Rotate the old token's, see rotateScript; Blacklist and
+// RevokeUser the session and user revocations the service gives them), so
+// the revocation log holds the whole blacklist once the database is at
+// schemaVersion 3 (Migrate, or Open finding it there).
+func (s *Store) BlacklistLogged() bool { return s.logged.Load() }

@@ -154,11 +154,9 @@ type syncState struct {
 	// feedLow is low for the BlacklistFeed's ids.
 	feedLow int64
 	fresh   atomic.Int64 // Unix nanoseconds of the last successful Sync
-	// feedLive is set while Maintain keeps the blacklist feed loaded.
-	feedLive atomic.Bool
-	// logLive is set while Maintain keeps the revocation log of a store
-	// with a LoggedBlacklist loaded.
-	logLive atomic.Bool
+	// blacklistLive is set while Maintain keeps the whole blacklist
+	// loaded: the store has a BlacklistFeed, or its LoggedBlacklist holds.
+	blacklistLive atomic.Bool
 	// rotated holds the token revocations of rotations (ReasonRotated),
 	// which revoked must not see (see LoggedBlacklist); nil until the
 	// first is loaded.
@@ -308,34 +306,22 @@ func (s *Service) syncFeed(ctx context.Context, f BlacklistFeed, now time.Time) 
 	}
 }
 
-// feedCurrent reports whether the blacklist feed has loaded every
-// blacklist entry into memory as of at most RevocationMaxStaleness ago,
-// so that revoked finds blacklisted tokens without asking the store.
-func (s *Service) feedCurrent() bool {
-	return s.sync.feedLive.Load() && s.loadedCurrent()
-}
-
-// logCurrent reports whether the store's blacklist is entirely in its
-// revocation log (LoggedBlacklist) and Maintain has loaded that log as of
-// at most RevocationMaxStaleness ago, so that revoked and the rotated
-// tokens held find blacklisted tokens without asking the store.
-func (s *Service) logCurrent() bool {
-	return s.sync.logLive.Load() && s.loadedCurrent()
-}
-
-// loadedCurrent reports whether the last successful Sync began at most
-// RevocationMaxStaleness ago.
-func (s *Service) loadedCurrent() bool {
-	return s.now().Sub(time.Unix(0, s.sync.fresh.Load())) <= s.settings.RevocationMaxStaleness
+// blacklistCurrent reports whether Maintain keeps the store's whole
+// blacklist in memory (a BlacklistFeed, or a LoggedBlacklist's revocation
+// log) and the last successful Sync began at most RevocationMaxStaleness
+// ago.
+func (s *Service) blacklistCurrent() bool {
+	return s.sync.blacklistLive.Load() &&
+		s.now().Sub(time.Unix(0, s.sync.fresh.Load())) <= s.settings.RevocationMaxStaleness
 }
 
 // storeBlacklisted reports whether the store's blacklist holds jti: it
-// asks the store unless the loaded view is current (feedCurrent or
-// logCurrent), where revoked has already answered for every blacklisted
-// token but the rotated ones, which the rotated set holds. A store error is returned, for the caller to
-// refuse the token.
+// asks the store unless the loaded view is current (blacklistCurrent),
+// where revoked has already answered for every blacklisted token but the
+// rotated ones, which the rotated set holds. A store error is returned,
+// for the caller to refuse the token.
 func (s *Service) storeBlacklisted(ctx context.Context, jti string) (bool, error) {
-	if s.feedCurrent() || s.logCurrent() {
+	if s.blacklistCurrent() {
 		set := s.sync.rotated.Load()
 		return set != nil && set.HoldsToken(jti), nil
 	}
@@ -357,14 +343,13 @@ func (s *Service) Maintain(ctx context.Context) {
 		go s.listen(ctx, n)
 	}
 	go s.watchStaleness(ctx)
-	if _, ok := FeedOf(s.store); ok {
-		s.sync.feedLive.Store(true)
-		defer s.sync.feedLive.Store(false)
-	}
-	// Asked once: a store claims it after migrating, before serving.
-	if l, ok := storeAs[LoggedBlacklist](s.store); ok && l.BlacklistLogged() {
-		s.sync.logLive.Store(true)
-		defer s.sync.logLive.Store(false)
+	_, fed := FeedOf(s.store)
+	// LoggedBlacklist is asked once: a store claims it after migrating,
+	// before serving.
+	l, logged := storeAs[LoggedBlacklist](s.store)
+	if fed || logged && l.BlacklistLogged() {
+		s.sync.blacklistLive.Store(true)
+		defer s.sync.blacklistLive.Store(false)
 	}
 	poll := time.NewTicker(s.settings.RevocationPollInterval)
 	defer poll.Stop()

@@ -278,24 +278,17 @@ they expire or are revoked (jwtrevoke blacklist, or POST /api/logout/).
 Anyone who can run this command can read and write the database anyway.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if email == "" {
-				return usageError{errors.New("issuetoken: --email is required")}
-			}
 			if count < 1 || count > 1_000_000 {
 				return usageError{errors.New("issuetoken: --count must be between 1 and 1000000")}
 			}
-			svc, done, err := m.quietService(cmd)
-			if err != nil {
-				return err
-			}
-			defer done()
-			u, err := svc.Store().UserByEmail(cmd.Context(), email)
+			svc, u, done, err := m.userService(cmd, "issuetoken", email)
 			if errors.Is(err, jwtrevoke.ErrNotFound) {
 				return fmt.Errorf("issuetoken: no user with email %s", email)
 			}
 			if err != nil {
-				return fmt.Errorf("issuetoken: %w", err)
+				return err
 			}
+			defer done()
 			w := bufio.NewWriter(m.Stdout)
 			defer w.Flush()
 			enc := json.NewEncoder(w)

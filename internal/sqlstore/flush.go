@@ -135,11 +135,18 @@ func (c *flushCheckpointer) run(ctx context.Context) {
 	}
 }
 
-// checkpoint copies what it can of the WAL into the database, never
-// waiting for other connections (PASSIVE).
+// checkpoint copies what it can of the WAL into the database.
 func (c *flushCheckpointer) checkpoint(ctx context.Context) error {
+	return passiveCheckpoint(ctx, c.conn)
+}
+
+// passiveCheckpoint copies what it can of the WAL into the database on
+// db's connection, never waiting for other connections (PASSIVE).
+func passiveCheckpoint(ctx context.Context, db interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) error {
 	var busy, log, done int64
-	return c.conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done)
+	return db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done)
 }
 
 // poke starts a checkpoint, unless one is running or about to.

@@ -971,14 +971,7 @@ func (p *flushPace) close() error {
 	err := p.restore(nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return errors.Join(err, p.checkpoint(ctx))
-}
-
-// checkpoint copies what it can of the WAL into the database, never
-// waiting for other connections (PASSIVE).
-func (p *flushPace) checkpoint(ctx context.Context) error {
-	var busy, log, done int64
-	return p.s.W.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done)
+	return errors.Join(err, passiveCheckpoint(ctx, p.s.W))
 }
 
 // resize sizes the next transaction after one that held the lock for

@@ -290,7 +290,7 @@ func (s *Store) RevocationsPage(ctx context.Context, afterSeq int64, now time.Ti
 		if !ok {
 			continue // expired meanwhile
 		}
-		r, err := DecodeRevocation([]byte(str))
+		r, err := decodeRevocation(str)
 		if err != nil {
 			return nil, 0, fmt.Errorf("list revocations: %w", err)
 		}

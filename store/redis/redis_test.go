@@ -422,3 +422,36 @@ func TestMigrateLogsOldRotations(t *testing.T) {
 		t.Fatal("Open of a database at schema 3: BlacklistLogged false")
 	}
 }
+
+// TestLongRevocationPage: a page of thousands of revocations comes back
+// whole, in Seq order, without those that have expired at the time asked
+// for.
+func TestLongRevocationPage(t *testing.T) {
+	st := mustOpen(t, testdb.Redis(t))
+	if err := st.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	const n = 3000
+	base := time.Now().Add(time.Hour).Truncate(time.Second)
+	for i := range n {
+		// every other one expires first
+		exp := base.Add(time.Duration(i%2*n+i) * time.Second)
+		rev := jwtrevoke.Revocation{SessionID: fmt.Sprintf("%032x", i), UserID: 1, ExpiresAt: exp, Reason: "logout", CreatedAt: time.Now()}
+		if _, err := st.RevokeSession(t.Context(), rev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := base.Add(n * time.Second) // the even ones have expired
+	revs, next, err := st.RevocationsPage(t.Context(), 0, at, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next != 0 || len(revs) != n/2 {
+		t.Fatalf("got %d revocations (next %d), want %d (next 0)", len(revs), next, n/2)
+	}
+	for k, r := range revs {
+		if want := fmt.Sprintf("%032x", 2*k+1); r.SessionID != want || (k > 0 && r.Seq <= revs[k-1].Seq) {
+			t.Fatalf("revocation %d: session %s seq %d (previous seq %d), want session %s in seq order", k, r.SessionID, r.Seq, revs[max(k-1, 0)].Seq, want)
+		}
+	}
+}

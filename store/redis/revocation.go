@@ -1,7 +1,6 @@
 package redis
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -83,6 +82,11 @@ func encodeRev(r jwtrevoke.Revocation, now time.Time) revJSON {
 
 // DecodeRevocation reads a revocation as published on Channel.
 func DecodeRevocation(b []byte) (jwtrevoke.Revocation, error) {
+	return decodeRevocation(string(b))
+}
+
+// decodeRevocation is DecodeRevocation of a reply's string, not copied.
+func decodeRevocation(b string) (jwtrevoke.Revocation, error) {
 	j, err := parseRev(b)
 	if err != nil {
 		return jwtrevoke.Revocation{}, fmt.Errorf("decode revocation: %w", err)
@@ -98,21 +102,21 @@ var revParsers fastjson.ParserPool
 // parseRev reads a stored revocation's JSON object into a revJSON as
 // json.Unmarshal would: unknown members and nulls are ignored, a later
 // duplicate wins, and a member of another type than string is an error.
-func parseRev(b []byte) (revJSON, error) {
+func parseRev(b string) (revJSON, error) {
 	var j revJSON
-	if bytes.IndexByte(b, '\\') >= 0 {
+	if strings.IndexByte(b, '\\') >= 0 {
 		// escapes (not in what the stores write: ids are hex) are left to
 		// encoding/json, which refuses bad ones and decodes lone
 		// surrogates as U+FFFD
-		err := json.Unmarshal(b, &j)
+		err := json.Unmarshal([]byte(b), &j)
 		return j, err
 	}
-	if err := fastjson.ValidateBytes(b); err != nil {
+	if err := fastjson.Validate(b); err != nil {
 		return j, err // the parser below reads numbers lazily
 	}
 	p := revParsers.Get()
 	defer revParsers.Put(p)
-	v, err := p.ParseBytes(b)
+	v, err := p.Parse(b)
 	if err != nil {
 		return j, err
 	}

@@ -28,7 +28,7 @@ func FuzzParseRev(f *testing.F) {
 		if wantErr == nil && hasKeyOtherCase(b) {
 			return // encoding/json matches member names case-insensitively; the stores write them lower case
 		}
-		got, err := parseRev(b)
+		got, err := parseRev(string(b))
 		if (err != nil) != (wantErr != nil) {
 			t.Fatalf("%q: parseRev error %v, json.Unmarshal error %v", b, err, wantErr)
 		}

@@ -41,6 +41,7 @@ type config struct {
 	rounds    int
 	gen       string
 	python    string
+	profile   string // directory for CPU profiles of the servers' timed runs, "" for none
 }
 
 var allScenarios = []string{"me", "refresh", "login", "rotate", "logout", "propagation", "flush", "memory"}
@@ -72,6 +73,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.sessions, "sessions", 20000, "sessions opened (jwtrevoke issuetoken, not timed) before the logout scenario")
 	fs.IntVar(&c.rounds, "rounds", 1000, "logout rounds of the propagation scenario (at most)")
 	fs.StringVar(&c.gen, "gen", "auto", "load generator for me/refresh: auto (wrk if installed), wrk, go")
+	fs.StringVar(&c.profile, "cpuprofile", "", "directory: write a CPU profile of jwtrevoke during each timed run (me, refresh, login, rotate, logout) as <store>-<scenario>.pprof, for go tool pprof")
 	fs.StringVar(&c.python, "python", "/usr/bin/python3", "Python with Debian's Django, SimpleJWT and gunicorn (for -seed)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -254,7 +256,9 @@ func run(ctx context.Context, cfg config) error {
 		}
 		logf("wrote %s", cfg.out)
 	}
-	if cfg.chart != "" {
+	if cfg.chart != "" && len(chartSeries(rows)) == 0 {
+		logf("no throughput scenario measured: no chart written")
+	} else if cfg.chart != "" {
 		if err := writeChart(cfg.chart, rows); err != nil {
 			return err
 		}

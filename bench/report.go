@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -239,13 +240,21 @@ func (rep report) markdown() string {
 	w("- **seed** (`-seed`, `-seed-db`): Django + SimpleJWT under gunicorn with 2 sync workers, the interop project `interop/django` with `bench/seed/bench_seed_settings.py`, on each `-seed-db` configuration: `sqlite` (Django's default database, a file), `postgres` (the interop settings: Django's default `CONN_MAX_AGE=0`, a new PostgreSQL connection per request), `postgres-persist` (`CONN_MAX_AGE=600`). gunicorn's sync workers close the HTTP connection after each answer. Its RSS is summed over gunicorn's master and workers (shared pages counted in each).\n")
 	w("- *vs seed* divides by the fastest seed configuration measured on the same scenario (named above the notes).\n")
 	w("- Bench servers run with `LOGIN_RATE_PER_IP=none`, `LOGIN_RATE_PER_ACCOUNT=none`, `ACCESS_TOKEN_LIFETIME=1h`, `ACCESS_LOG=false` (no line per request: the bare baseline logs none either; `/metrics` stays on, as by default), a fixed HS256 `SIGNING_KEY`, and a fresh schema, database or key prefix per run; `redis` means users in a SQLite file and `TOKEN_STORE` in Redis.\n")
-	w("\n## Chart\n\n")
-	w("![req/s](chart.png)\n\n")
-	w("`chart.png`: req/s (log scale, gridlines at powers of ten) per throughput scenario (memory, flush and propagation are not charted); bars in each group, left to right: ")
-	var legend []string
-	for _, s := range chartSeries(rep.rows) {
-		legend = append(legend, fmt.Sprintf("%s (%s)", s.label, s.colorName))
+	series := chartSeries(rep.rows)
+	if rep.cfg.chart != "" && len(series) > 0 {
+		// The chart's path as the report links it: from the report's folder.
+		img := filepath.Base(rep.cfg.chart)
+		if rel, err := filepath.Rel(filepath.Dir(rep.cfg.out), rep.cfg.chart); err == nil {
+			img = filepath.ToSlash(rel)
+		}
+		w("\n## Chart\n\n")
+		w("![req/s](%s)\n\n", img)
+		w("`%s`: req/s (log scale, gridlines at powers of ten) per throughput scenario (memory, flush and propagation are not charted); bars in each group, left to right: ", img)
+		var legend []string
+		for _, s := range series {
+			legend = append(legend, fmt.Sprintf("%s (%s)", s.label, s.colorName))
+		}
+		w("%s. The number over each bar is its req/s.\n", strings.Join(legend, ", "))
 	}
-	w("%s. The number over each bar is its req/s.\n", strings.Join(legend, ", "))
 	return b.String()
 }

@@ -70,6 +70,9 @@ func serverEnv(db *dbEnv, extra ...string) []string {
 }
 
 func (b *bench) server(ctx context.Context, name string, env []string, args ...string) (*proc, error) {
+	if b.cfg.profile != "" && !slices.Contains(args, "--pprof") {
+		args = append(args, "--pprof", "127.0.0.1:0")
+	}
 	return startProc(ctx, name, b.tmp, env, b.bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 }
 
@@ -187,6 +190,11 @@ func (b *bench) fixed(ctx context.Context, db *dbEnv, scenario string) ([]row, e
 		r     result
 		ratio float64
 	)
+	span := b.cfg.duration
+	if scenario == "me" && b.baseExe != "" {
+		span *= 3 // its turns alternate with two baselines' (see paired)
+	}
+	defer b.profiling(ctx, srv, db.Kind, scenario, span)()
 	if scenario == "me" && b.baseExe != "" {
 		var pn []string
 		r, ratio, pn, err = b.paired(ctx, req)
@@ -227,6 +235,7 @@ func (b *bench) rotate(ctx context.Context, db *dbEnv) ([]row, error) {
 	relogins := 0
 	var mu sync.Mutex
 	url := srv.URL + "/api/token/refresh/"
+	defer b.profiling(ctx, srv, db.Kind, "rotate", b.cfg.duration)()
 	r := runGo(ctx, n, b.cfg.duration, func(ctx context.Context, w int, c *http.Client) (time.Duration, string, bool) {
 		body, _ := json.Marshal(map[string]string{"refresh": chains[w]})
 		t0 := time.Now()
@@ -284,6 +293,7 @@ func (b *bench) logout(ctx context.Context, db *dbEnv) ([]row, error) {
 	}
 	close(queue)
 	url := srv.URL + "/api/logout/"
+	defer b.profiling(ctx, srv, db.Kind, "logout", b.cfg.duration)()
 	r := runGo(ctx, b.cfg.conns, b.cfg.duration, func(ctx context.Context, _ int, c *http.Client) (time.Duration, string, bool) {
 		p, ok := <-queue
 		if !ok {

@@ -132,9 +132,28 @@ type RevocationPager interface {
 	RevocationsPage(ctx context.Context, afterSeq int64, now time.Time, limit int) (revs []Revocation, next int64, err error)
 }
 
+// RevocationRanger is a RevocationPager that can also read the
+// revocations of a range of Seqs. A long load (a restart with a million
+// revocations) then reads several ranges at once, each on a connection of
+// its own, instead of one page after another: the store's reading and
+// decoding, most of the work, is spread over the cores.
+type RevocationRanger interface {
+	RevocationPager
+	// LastRevocationSeq returns the highest Seq recorded so far, 0 when
+	// there is none.
+	LastRevocationSeq(ctx context.Context) (int64, error)
+	// RevocationsRange returns the revocations with from < Seq <= to
+	// that have not expired at now, in Seq order.
+	RevocationsRange(ctx context.Context, from, to int64, now time.Time) ([]Revocation, error)
+}
+
 // revocationPage is how many revocations one page of a RevocationPager
-// holds.
+// holds, and how many Seqs one range of a RevocationRanger spans.
 var revocationPage = 10_000
+
+// rangeReaders bounds the ranges of a RevocationRanger read ahead of the
+// one being applied (each of them by a goroutine of its own).
+var rangeReaders = 2
 
 // feedPage is how many blacklist entries one query of the feed reads.
 const feedPage = 10_000
@@ -203,7 +222,8 @@ func (s *Service) Sync(ctx context.Context) (int, error) {
 // have not expired at now, in Seq order: all at once, or page by page
 // from a RevocationPager. While apply works on a full page, the next one
 // is read (a long load, at start: the store's reading and decoding then
-// overlap with building the revocation set).
+// overlap with building the revocation set); a RevocationRanger's long
+// log is first read in ranges, several at once (see revocationRanges).
 func (s *Service) revocationPages(ctx context.Context, after int64, now time.Time, apply func([]Revocation)) error {
 	pager, paged := storeAs[RevocationPager](s.store)
 	if !paged {
@@ -213,6 +233,12 @@ func (s *Service) revocationPages(ctx context.Context, after int64, now time.Tim
 		}
 		apply(revs)
 		return nil
+	}
+	if rg, ok := storeAs[RevocationRanger](s.store); ok {
+		var err error
+		if after, err = s.revocationRanges(ctx, rg, after, now, apply); err != nil {
+			return err
+		}
 	}
 	revs, next, err := pager.RevocationsPage(ctx, after, now, revocationPage)
 	if err != nil {
@@ -238,6 +264,64 @@ func (s *Service) revocationPages(ctx context.Context, after int64, now time.Tim
 	}
 	apply(revs)
 	return nil
+}
+
+// revocationRanges reads, when more than a few pages of Seqs were
+// recorded after after, the revocations up to the last Seq recorded, in
+// ranges of revocationPage Seqs, up to rangeReaders+1 of them at once,
+// and calls apply with each range's in Seq order. It returns the Seq it
+// has read up to: after itself when it read nothing, the caller reading
+// on page by page from there (what was recorded meanwhile). Every reader
+// has returned when it returns.
+func (s *Service) revocationRanges(ctx context.Context, rg RevocationRanger, after int64, now time.Time, apply func([]Revocation)) (int64, error) {
+	last, err := rg.LastRevocationSeq(ctx)
+	if err != nil {
+		return after, err
+	}
+	span := int64(revocationPage)
+	if last-after <= 2*span {
+		return after, nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		revs []Revocation
+		err  error
+	}
+	// Each range's result arrives on a channel of its own, queued in Seq
+	// order: the queue's capacity bounds the reads ahead.
+	queue := make(chan chan result, rangeReaders)
+	go func() {
+		defer close(queue)
+		for lo := after; lo < last; lo += span {
+			res := make(chan result, 1)
+			select {
+			case queue <- res:
+			case <-ctx.Done():
+				return
+			}
+			go func(lo, hi int64) {
+				revs, err := rg.RevocationsRange(ctx, lo, hi, now)
+				res <- result{revs, err}
+			}(lo, min(lo+span, last))
+		}
+	}()
+	var first error
+	for res := range queue {
+		r := <-res
+		switch {
+		case first != nil:
+		case r.err != nil:
+			first = r.err
+			cancel()
+		default:
+			apply(r.revs)
+		}
+	}
+	if first != nil {
+		return after, first
+	}
+	return last, nil
 }
 
 // keepRotated moves the token revocations of rotations among revs to

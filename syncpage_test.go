@@ -2,7 +2,12 @@ package jwtrevoke_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,5 +67,112 @@ func TestSyncPages(t *testing.T) {
 	n, err := svc.Sync(ctx)
 	if err != nil || n != 12 || svc.RevocationCount() != 37 {
 		t.Fatalf("Sync after 12 more: %d new, %v; %d held, want 37", n, err, svc.RevocationCount())
+	}
+}
+
+// rangerStore is a pagerStore that also reads ranges of Seqs, counting
+// them, and fails the range holding failSeq when set.
+type rangerStore struct {
+	pagerStore
+	mu       sync.Mutex
+	ranges   int
+	inFlight int
+	most     int // the most ranges read at once
+	failSeq  int64
+}
+
+func (r *rangerStore) LastRevocationSeq(ctx context.Context) (int64, error) {
+	revs, err := r.Revocations(ctx, 0, time.Time{})
+	if err != nil || len(revs) == 0 {
+		return 0, err
+	}
+	return revs[len(revs)-1].Seq, nil
+}
+
+func (r *rangerStore) RevocationsRange(ctx context.Context, from, to int64, now time.Time) ([]jwtrevoke.Revocation, error) {
+	r.mu.Lock()
+	r.ranges++
+	r.inFlight++
+	r.most = max(r.most, r.inFlight)
+	fail := r.failSeq > from && r.failSeq <= to
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.inFlight--
+		r.mu.Unlock()
+	}()
+	// Wait a little for another reader, so that the test sees them overlap.
+	for deadline := time.Now().Add(100 * time.Millisecond); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		r.mu.Lock()
+		n := r.inFlight
+		r.mu.Unlock()
+		if n > 1 {
+			break
+		}
+	}
+	if fail {
+		return nil, errors.New("range unreadable")
+	}
+	revs, err := r.Revocations(ctx, from, now)
+	var out []jwtrevoke.Revocation
+	for _, rev := range revs {
+		if rev.Seq <= to {
+			out = append(out, rev)
+		}
+	}
+	return out, err
+}
+
+// TestSyncRanges: a store with a RevocationRanger is read in ranges of
+// Seqs at start, several at once, and everything unexpired is loaded, in
+// Seq order (the last Seq loaded is the last one recorded); what is
+// recorded after is read page by page. A range that cannot be read fails
+// the load, after every reader has returned.
+func TestSyncRanges(t *testing.T) {
+	defer jwtrevoke.SetRevocationPage(10)()
+	ctx := t.Context()
+	st := &rangerStore{pagerStore: pagerStore{Store: memory.New()}}
+	now := time.Now()
+	revoke := func(n int) {
+		for i := range n {
+			exp := now.Add(time.Hour)
+			if i%3 == 0 {
+				exp = now.Add(-time.Minute) // expired: left out
+			}
+			if _, err := st.RevokeSession(ctx, jwtrevoke.Revocation{SessionID: fmt.Sprintf("%032x", rand.Uint64()), UserID: 1,
+				ExpiresAt: exp, Reason: "logout", CreatedAt: now.Add(-time.Minute)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	revoke(300) // 200 unexpired
+	s := jwtrevoke.DefaultSettings()
+	s.SigningKey = "sync-ranges-test-signing-key-0123456789abcdef"
+	svc, err := jwtrevoke.New(ctx, st, s, jwtrevoke.Options{Hasher: cheap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := svc.RevocationCount(); got != 200 {
+		t.Fatalf("loaded %d revocations at start, want 200", got)
+	}
+	if st.ranges != 30 || st.most < 2 || st.pages != 2 {
+		t.Fatalf("300 Seqs read in %d ranges, at most %d at once, and %d pages; want 30 of 10, several at once, then two pages (the empty tail, read on from the last Seq of the ranges, and the second Sync of New)", st.ranges, st.most, st.pages)
+	}
+	pages := st.pages
+	revoke(6)
+	if n, err := svc.Sync(ctx); err != nil || n != 4 || svc.RevocationCount() != 204 {
+		t.Fatalf("Sync after 6 more: %d new, %v; %d held, want 204", n, err, svc.RevocationCount())
+	}
+	if st.ranges != 30 || st.pages != pages+1 { // one page: read on from the last Seq of the ranges
+		t.Fatalf("a tail of 6 read in %d ranges and %d pages, want one page", st.ranges-30, st.pages-pages)
+	}
+
+	st.failSeq = 155
+	before := runtime.NumGoroutine()
+	if _, err := jwtrevoke.New(ctx, st, s, jwtrevoke.Options{Hasher: cheap}); err == nil || !strings.Contains(err.Error(), "range unreadable") {
+		t.Fatalf("New with an unreadable range: %v, want its error", err)
+	}
+	if after := runtime.NumGoroutine(); after > before {
+		t.Fatalf("%d goroutines after a failed load, %d before", after, before)
 	}
 }

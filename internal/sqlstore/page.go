@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"time"
@@ -9,14 +10,25 @@ import (
 	"github.com/jwtrevoke/jwtrevoke"
 )
 
-var _ jwtrevoke.RevocationPager = (*Store)(nil)
+var (
+	_ jwtrevoke.RevocationPager  = (*Store)(nil)
+	_ jwtrevoke.RevocationRanger = Ranged{}
+)
+
+// Ranged is a Store that is a jwtrevoke.RevocationRanger: a store whose
+// load of many revocations is faster with several ranges read at once
+// embeds it instead of *Store. SQLite (the reading is the driver's, in
+// this process, one core each) and MySQL are; PostgreSQL is not: its
+// server processes, sending the ranges at once on the same two cores,
+// made the load of 1e6 revocations slower (3.8 s instead of 2.3 to
+// 3.0 s), where one query read in pages keeps them busy enough.
+type Ranged struct{ *Store }
 
 // RevocationsPage implements jwtrevoke.RevocationPager (expired rows are
 // left out by the query, so a page holds limit unexpired ones; all of
 // them when limit is 0).
 func (s *Store) RevocationsPage(ctx context.Context, afterSeq int64, now time.Time, limit int) ([]jwtrevoke.Revocation, int64, error) {
-	query := `SELECT seq, session_id, jti, user_id, ` + s.d.timeCol("not_before") + `, ` + s.d.timeCol("expires_at") + `, reason, ` + s.d.timeCol("created_at") + `
-		FROM jwtrevoke_revocation WHERE seq > ? AND expires_at > ? ORDER BY seq`
+	query := s.revocationsQuery("")
 	if limit > 0 {
 		query += " LIMIT " + strconv.Itoa(limit)
 	}
@@ -24,19 +36,66 @@ func (s *Store) RevocationsPage(ctx context.Context, afterSeq int64, now time.Ti
 	if err != nil {
 		return nil, 0, fmt.Errorf("list revocations: %w", err)
 	}
-	defer rows.Close()
 	// Most calls are the 100 ms poll that finds nothing new: the slice
 	// grows with what is read rather than being sized for a full page (a
 	// 10,000-entry page allocated ten times a second was a quarter of the
 	// server's garbage under load).
+	out, err := scanRevocations(rows, 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	var next int64
+	if limit > 0 && len(out) == limit {
+		next = out[len(out)-1].Seq
+	}
+	return out, next, nil
+}
+
+// LastRevocationSeq implements jwtrevoke.RevocationRanger.
+func (s Ranged) LastRevocationSeq(ctx context.Context) (int64, error) {
+	var last int64
+	if err := s.R.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM jwtrevoke_revocation`).Scan(&last); err != nil {
+		return 0, fmt.Errorf("last revocation: %w", err)
+	}
+	return last, nil
+}
+
+// RevocationsRange implements jwtrevoke.RevocationRanger: a range of the
+// primary key, read on a connection of its own.
+func (s Ranged) RevocationsRange(ctx context.Context, from, to int64, now time.Time) ([]jwtrevoke.Revocation, error) {
+	if to <= from {
+		return nil, nil
+	}
+	rows, err := s.R.QueryContext(ctx, s.q(s.revocationsQuery(" AND seq <= ?")), from, s.t(now), to)
+	if err != nil {
+		return nil, fmt.Errorf("list revocations: %w", err)
+	}
+	return scanRevocations(rows, int(min(to-from, 1<<16)))
+}
+
+// revocationsQuery selects the unexpired revocations after a seq (the
+// first argument; the second is the time), with cond (and its arguments)
+// added, in seq order.
+func (s *Store) revocationsQuery(cond string) string {
+	return `SELECT seq, session_id, jti, user_id, ` + s.d.timeCol("not_before") + `, ` + s.d.timeCol("expires_at") + `, reason, ` + s.d.timeCol("created_at") + `
+		FROM jwtrevoke_revocation WHERE seq > ? AND expires_at > ?` + cond + ` ORDER BY seq`
+}
+
+// scanRevocations reads the rows of revocationsQuery and closes them;
+// capacity sizes the result for the rows expected.
+func scanRevocations(rows *sql.Rows, capacity int) ([]jwtrevoke.Revocation, error) {
+	defer rows.Close()
 	var out []jwtrevoke.Revocation
+	if capacity > 0 {
+		out = make([]jwtrevoke.Revocation, 0, capacity)
+	}
 	for rows.Next() {
 		var (
 			r                           jwtrevoke.Revocation
 			notBefore, expires, created scanTime
 		)
 		if err := rows.Scan(&r.Seq, &r.SessionID, &r.JTI, &r.UserID, &notBefore, &expires, &r.Reason, &created); err != nil {
-			return nil, 0, fmt.Errorf("list revocations: %w", err)
+			return nil, fmt.Errorf("list revocations: %w", err)
 		}
 		if notBefore.valid {
 			r.NotBefore = notBefore.t
@@ -45,11 +104,7 @@ func (s *Store) RevocationsPage(ctx context.Context, afterSeq int64, now time.Ti
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("list revocations: %w", err)
+		return nil, fmt.Errorf("list revocations: %w", err)
 	}
-	var next int64
-	if limit > 0 && len(out) == limit {
-		next = out[len(out)-1].Seq
-	}
-	return out, next, nil
+	return out, nil
 }

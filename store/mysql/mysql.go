@@ -45,8 +45,12 @@ var dialect = &sqlstore.Dialect{
 
 // Store is a MySQL or MariaDB database.
 type Store struct {
-	*sqlstore.Store
+	sqlstore.Ranged
 }
+
+// A restart reads its revocations in several ranges at once (see
+// sqlstore.Ranged).
+var _ jwtrevoke.RevocationRanger = (*Store)(nil)
 
 // DSN turns mysql://user:pass@host:3306/db?param=value into the driver's
 // DSN, with times read and written in UTC.
@@ -101,7 +105,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open mysql: %w", err)
 	}
-	return &Store{sqlstore.New(dialect, db, db)}, nil
+	return &Store{sqlstore.Ranged{Store: sqlstore.New(dialect, db, db)}}, nil
 }
 
 // Migrate applies the embedded migrations not applied yet.

@@ -254,7 +254,7 @@ func (s *Store) Revocations(ctx context.Context, afterSeq int64, now time.Time) 
 	return revs, err
 }
 
-var _ jwtrevoke.RevocationPager = (*Store)(nil)
+var _ jwtrevoke.RevocationRanger = (*Store)(nil)
 
 // RevocationsPage implements jwtrevoke.RevocationPager: a page is limit
 // entries of the revocation index (all when limit is 0), and one MGET.
@@ -276,13 +276,50 @@ func (s *Store) RevocationsPage(ctx context.Context, afterSeq int64, now time.Ti
 			return nil, 0, fmt.Errorf("list revocations: seq %q: %w", seqs[len(seqs)-1], err)
 		}
 	}
+	out, err := s.revocationsOf(ctx, seqs, now)
+	return out, next, err
+}
+
+// LastRevocationSeq implements jwtrevoke.RevocationRanger: the highest
+// score of the revocation index.
+func (s *Store) LastRevocationSeq(ctx context.Context) (int64, error) {
+	last, err := s.c.ZRevRangeWithScores(ctx, s.prefix+"revs", 0, 0).Result()
+	if err != nil {
+		return 0, fmt.Errorf("last revocation: %w", err)
+	}
+	if len(last) == 0 {
+		return 0, nil
+	}
+	return int64(last[0].Score), nil
+}
+
+// RevocationsRange implements jwtrevoke.RevocationRanger: the range of
+// scores of the revocation index, and one MGET.
+func (s *Store) RevocationsRange(ctx context.Context, from, to int64, now time.Time) ([]jwtrevoke.Revocation, error) {
+	if to <= from {
+		return nil, nil
+	}
+	seqs, err := s.c.ZRangeByScore(ctx, s.prefix+"revs", &goredis.ZRangeBy{
+		Min: "(" + strconv.FormatInt(from, 10), Max: strconv.FormatInt(to, 10)}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list revocations: %w", err)
+	}
+	return s.revocationsOf(ctx, seqs, now)
+}
+
+// revocationsOf reads the revocations of the index's members seqs, in
+// their order, leaving out those expired at now (or gone).
+func (s *Store) revocationsOf(ctx context.Context, seqs []string, now time.Time) ([]jwtrevoke.Revocation, error) {
+	if len(seqs) == 0 {
+		return nil, nil
+	}
 	keys := make([]string, len(seqs))
 	for i, seq := range seqs {
 		keys[i] = s.prefix + "rev:" + seq
 	}
 	vals, err := s.c.MGet(ctx, keys...).Result()
 	if err != nil {
-		return nil, 0, fmt.Errorf("list revocations: %w", err)
+		return nil, fmt.Errorf("list revocations: %w", err)
 	}
 	out := make([]jwtrevoke.Revocation, 0, len(vals))
 	for _, v := range vals {
@@ -292,13 +329,13 @@ func (s *Store) RevocationsPage(ctx context.Context, afterSeq int64, now time.Ti
 		}
 		r, err := decodeRevocation(str)
 		if err != nil {
-			return nil, 0, fmt.Errorf("list revocations: %w", err)
+			return nil, fmt.Errorf("list revocations: %w", err)
 		}
 		if r.ExpiresAt.After(now) {
 			out = append(out, r)
 		}
 	}
-	return out, next, nil
+	return out, nil
 }
 
 // Sessions implements jwtrevoke.TokenStore.

@@ -50,8 +50,12 @@ var dialect = &sqlstore.Dialect{
 // process holds it (see writeConn); reads go through a small pool that WAL
 // lets run beside it.
 type Store struct {
-	*sqlstore.Store
+	sqlstore.Ranged
 }
+
+// A restart reads its revocations in several ranges at once (see
+// sqlstore.Ranged).
+var _ jwtrevoke.RevocationRanger = (*Store)(nil)
 
 // Open opens (creating if needed) the database file at path and pings it.
 // Call Migrate before first use.
@@ -83,7 +87,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	return &Store{sqlstore.New(dialect, w, r)}, nil
+	return &Store{sqlstore.Ranged{Store: sqlstore.New(dialect, w, r)}}, nil
 }
 
 // Migrate applies the embedded migrations not applied yet.

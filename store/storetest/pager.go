@@ -74,3 +74,73 @@ func testRevocationPages(t *testing.T, st jwtrevoke.Store) {
 		}
 	}
 }
+
+// testRevocationRanges: a store's RevocationRanger, if it has one, gives
+// for any split of the Seqs into ranges exactly what Revocations gives at
+// once, expired revocations left out, and LastRevocationSeq is the last
+// Seq recorded, expired or not.
+func testRevocationRanges(t *testing.T, st jwtrevoke.Store) {
+	rg, ok := tokenStore(st).(jwtrevoke.RevocationRanger)
+	if !ok {
+		t.Logf("%T has no RevocationRanger", tokenStore(st))
+		return
+	}
+	ctx := t.Context()
+	if last, err := rg.LastRevocationSeq(ctx); err != nil || last != 0 {
+		t.Fatalf("LastRevocationSeq of an empty store = %d, %v; want 0", last, err)
+	}
+	now := time.Now().UTC()
+	var lastSeq int64
+	for i := range 23 {
+		exp := now.Add(time.Hour)
+		if i%4 == 1 || i == 22 { // the last one too: LastRevocationSeq counts it
+			exp = now.Add(-time.Minute)
+		}
+		got, err := st.RevokeSession(ctx, jwtrevoke.Revocation{SessionID: id(), UserID: int64(i + 1),
+			ExpiresAt: exp, Reason: "logout", CreatedAt: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range got {
+			lastSeq = max(lastSeq, r.Seq)
+		}
+	}
+	all, err := st.Revocations(ctx, 0, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 16 {
+		t.Fatalf("Revocations: %d unexpired, want 16", len(all))
+	}
+	last, err := rg.LastRevocationSeq(ctx)
+	if err != nil || last != lastSeq {
+		t.Fatalf("LastRevocationSeq = %d, %v; want %d", last, err, lastSeq)
+	}
+	for _, span := range []int64{1, 3, 7, last, last + 10} {
+		var got []jwtrevoke.Revocation
+		for lo := int64(0); lo < last; lo += span {
+			revs, err := rg.RevocationsRange(ctx, lo, min(lo+span, last), now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range revs {
+				if r.Seq <= lo || r.Seq > lo+span {
+					t.Fatalf("span %d: range (%d, %d] gave seq %d", span, lo, lo+span, r.Seq)
+				}
+			}
+			got = append(got, revs...)
+		}
+		if len(got) != len(all) {
+			t.Fatalf("span %d: %d revocations in ranges, %d at once", span, len(got), len(all))
+		}
+		for i := range got {
+			if got[i].Seq != all[i].Seq || got[i].SessionID != all[i].SessionID || got[i].UserID != all[i].UserID ||
+				!got[i].ExpiresAt.Equal(all[i].ExpiresAt) || got[i].Reason != all[i].Reason {
+				t.Fatalf("span %d: #%d is %+v in ranges, %+v at once", span, i, got[i], all[i])
+			}
+		}
+	}
+	if revs, err := rg.RevocationsRange(ctx, last, last, now); err != nil || len(revs) != 0 {
+		t.Fatalf("empty range (%d, %d]: %d revocations, %v", last, last, len(revs), err)
+	}
+}

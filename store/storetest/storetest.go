@@ -52,6 +52,7 @@ func RunWith(t *testing.T, open func(t *testing.T) jwtrevoke.Store, opts Options
 		{"RevokeUser", testRevokeUser},
 		{"Revocations", testRevocations},
 		{"RevocationsPages", testRevocationPages},
+		{"RevocationsRanges", testRevocationRanges},
 		{"OutstandingTokensQuery", testOutstandingQuery},
 		{"TokenListing", testTokenListing},
 		{"TokenLookup", testTokenLookup},

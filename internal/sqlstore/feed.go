@@ -16,7 +16,7 @@ var _ jwtrevoke.BlacklistFeed = (*Store)(nil)
 func (s *Store) BlacklistedAfter(ctx context.Context, afterID int64, now time.Time, limit int) ([]jwtrevoke.BlacklistEntry, error) {
 	// A rotation blacklists the old token in the transaction that records
 	// the rotation: the rotation's row tells the two kinds apart.
-	rows, err := s.R.QueryContext(ctx, s.q(`SELECT b.id, o.jti, `+s.d.timeCol("o.expires_at")+`, `+s.d.timeCol("b.blacklisted_at")+`,
+	rows, err := s.pollQuery(ctx, s.q(`SELECT b.id, o.jti, `+s.d.timeCol("o.expires_at")+`, `+s.d.timeCol("b.blacklisted_at")+`,
 		CASE WHEN EXISTS (SELECT 1 FROM jwtrevoke_rotation r WHERE r.old_jti = o.jti) THEN 1 ELSE 0 END
 		FROM token_blacklist_blacklistedtoken b JOIN token_blacklist_outstandingtoken o ON o.id = b.token_id
 		WHERE b.id > ? AND o.expires_at > ? ORDER BY b.id LIMIT ?`), afterID, s.t(now), limit)

@@ -32,7 +32,7 @@ func (s *Store) RevocationsPage(ctx context.Context, afterSeq int64, now time.Ti
 	if limit > 0 {
 		query += " LIMIT " + strconv.Itoa(limit)
 	}
-	rows, err := s.R.QueryContext(ctx, s.q(query), afterSeq, s.t(now))
+	rows, err := s.pollQuery(ctx, s.q(query), afterSeq, s.t(now))
 	if err != nil {
 		return nil, 0, fmt.Errorf("list revocations: %w", err)
 	}

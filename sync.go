@@ -222,8 +222,9 @@ func (s *Service) Sync(ctx context.Context) (int, error) {
 // have not expired at now, in Seq order: all at once, or page by page
 // from a RevocationPager. While apply works on a full page, the next one
 // is read (a long load, at start: the store's reading and decoding then
-// overlap with building the revocation set); a RevocationRanger's long
-// log is first read in ranges, several at once (see revocationRanges).
+// overlap with building the revocation set); at the first load, a
+// RevocationRanger's long log is read in ranges, several at once (see
+// revocationRanges).
 func (s *Service) revocationPages(ctx context.Context, after int64, now time.Time, apply func([]Revocation)) error {
 	pager, paged := storeAs[RevocationPager](s.store)
 	if !paged {
@@ -234,7 +235,9 @@ func (s *Service) revocationPages(ctx context.Context, after int64, now time.Tim
 		apply(revs)
 		return nil
 	}
-	if rg, ok := storeAs[RevocationRanger](s.store); ok {
+	// Only the first load (at start) can be long enough for ranges: the
+	// polls after it would pay a LastRevocationSeq each for nothing.
+	if rg, ok := storeAs[RevocationRanger](s.store); ok && after == 0 {
 		var err error
 		if after, err = s.revocationRanges(ctx, rg, after, now, apply); err != nil {
 			return err

@@ -256,9 +256,11 @@ func run(ctx context.Context, cfg config) error {
 		}
 		logf("wrote %s", cfg.out)
 	}
-	if cfg.chart != "" && len(chartSeries(rows)) == 0 {
+	switch {
+	case cfg.chart == "":
+	case len(chartSeries(rows)) == 0:
 		logf("no throughput scenario measured: no chart written")
-	} else if cfg.chart != "" {
+	default:
 		if err := writeChart(cfg.chart, rows); err != nil {
 			return err
 		}

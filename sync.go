@@ -172,7 +172,10 @@ type syncState struct {
 	maxSeen int64
 	// feedLow is low for the BlacklistFeed's ids.
 	feedLow int64
-	fresh   atomic.Int64 // Unix nanoseconds of the last successful Sync
+	// synced is set by the first successful Sync: the load at start,
+	// the only one that may be long enough to be read in ranges.
+	synced bool
+	fresh  atomic.Int64 // Unix nanoseconds of the last successful Sync
 	// blacklistLive is set while Maintain keeps the whole blacklist
 	// loaded: the store has a BlacklistFeed, or its LoggedBlacklist holds.
 	blacklistLive atomic.Bool
@@ -192,7 +195,7 @@ func (s *Service) Sync(ctx context.Context) (int, error) {
 	defer st.mu.Unlock()
 	now := s.now()
 	n, holes := 0, false
-	err := s.revocationPages(ctx, st.low, now, func(revs []Revocation) {
+	err := s.revocationPages(ctx, st.low, !st.synced, now, func(revs []Revocation) {
 		s.applyLoaded(s.keepRotated(revs), s.now())
 		for _, r := range revs { // in Seq order
 			if r.Seq > st.maxSeen {
@@ -214,6 +217,7 @@ func (s *Service) Sync(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
+	st.synced = true
 	st.fresh.Store(now.UnixNano())
 	return n, nil
 }
@@ -224,8 +228,8 @@ func (s *Service) Sync(ctx context.Context) (int, error) {
 // is read (a long load, at start: the store's reading and decoding then
 // overlap with building the revocation set); at the first load, a
 // RevocationRanger's long log is read in ranges, several at once (see
-// revocationRanges).
-func (s *Service) revocationPages(ctx context.Context, after int64, now time.Time, apply func([]Revocation)) error {
+// revocationRanges) when first is set.
+func (s *Service) revocationPages(ctx context.Context, after int64, first bool, now time.Time, apply func([]Revocation)) error {
 	pager, paged := storeAs[RevocationPager](s.store)
 	if !paged {
 		revs, err := s.store.Revocations(ctx, after, now)
@@ -236,8 +240,9 @@ func (s *Service) revocationPages(ctx context.Context, after int64, now time.Tim
 		return nil
 	}
 	// Only the first load (at start) can be long enough for ranges: the
-	// polls after it would pay a LastRevocationSeq each for nothing.
-	if rg, ok := storeAs[RevocationRanger](s.store); ok && after == 0 {
+	// polls after it (after == 0 too while the log is empty) would pay a
+	// LastRevocationSeq each for nothing.
+	if rg, ok := storeAs[RevocationRanger](s.store); ok && first {
 		var err error
 		if after, err = s.revocationRanges(ctx, rg, after, now, apply); err != nil {
 			return err

@@ -79,9 +79,13 @@ type rangerStore struct {
 	inFlight int
 	most     int // the most ranges read at once
 	failSeq  int64
+	lasts    int // calls of LastRevocationSeq
 }
 
 func (r *rangerStore) LastRevocationSeq(ctx context.Context) (int64, error) {
+	r.mu.Lock()
+	r.lasts++
+	r.mu.Unlock()
 	revs, err := r.Revocations(ctx, 0, time.Time{})
 	if err != nil || len(revs) == 0 {
 		return 0, err
@@ -174,5 +178,27 @@ func TestSyncRanges(t *testing.T) {
 	}
 	if after := runtime.NumGoroutine(); after > before {
 		t.Fatalf("%d goroutines after a failed load, %d before", after, before)
+	}
+}
+
+// TestSyncRangesEmptyLog: only the first load asks a RevocationRanger
+// for its last Seq, also while the log stays empty (the polls then read
+// from Seq 0 like the first load, but need no ranges).
+func TestSyncRangesEmptyLog(t *testing.T) {
+	ctx := t.Context()
+	st := &rangerStore{pagerStore: pagerStore{Store: memory.New()}}
+	s := jwtrevoke.DefaultSettings()
+	s.SigningKey = "sync-ranges-test-signing-key-0123456789abcdef"
+	svc, err := jwtrevoke.New(ctx, st, s, jwtrevoke.Options{Hasher: cheap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if n, err := svc.Sync(ctx); err != nil || n != 0 {
+			t.Fatalf("Sync of an empty log: %d new, %v", n, err)
+		}
+	}
+	if st.lasts != 1 || st.ranges != 0 {
+		t.Fatalf("an empty log synced 6 times asked for its last Seq %d times and read %d ranges; want once and none", st.lasts, st.ranges)
 	}
 }

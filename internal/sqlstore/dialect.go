@@ -43,6 +43,18 @@ type Dialect struct {
 	// commit is followed by a statement that starts after it. Listeners
 	// only need the poke; they read the revocations from the tables.
 	AfterRevocations string
+	// PollArgs, when set, are put before the arguments of the polling
+	// queries (the revocation log's, the blacklist feed's), which are then
+	// sent unprepared, planned at each run with its arguments: the
+	// driver's options (pgx's QueryExecModeExec). A statement prepared
+	// once gets, on PostgreSQL, a generic plan made while the tables were
+	// young and kept until the next ANALYZE: a full scan and sort of every
+	// unexpired row at each poll once they have grown.
+	PollArgs []any
+	// Lateral means JOIN LATERAL works (PostgreSQL; not SQLite or
+	// MariaDB): the blacklist feed then finds each entry's token by its
+	// key whatever the plan (see BlacklistedAfter).
+	Lateral bool
 	// UpdateReturning means UPDATE ... RETURNING works (SQLite 3.35 and
 	// later, PostgreSQL; not MySQL or MariaDB).
 	UpdateReturning bool

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -69,8 +70,12 @@ func (s *Store) Close() error {
 // a second to follow the revocation log and the blacklist, on the read
 // pool as a statement prepared once: on SQLite, parsing the SQL again
 // each time was two thirds of a poll that found nothing new; MySQL's
-// driver would prepare and close it on the server each time.
+// driver would prepare and close it on the server each time. With the
+// dialect's PollArgs it is sent unprepared instead, with them.
 func (s *Store) pollQuery(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if len(s.d.PollArgs) > 0 {
+		return s.R.QueryContext(ctx, query, append(slices.Clip(s.d.PollArgs), args...)...)
+	}
 	if st, ok := s.polls.Load(query); ok {
 		return st.(*sql.Stmt).QueryContext(ctx, args...)
 	}

@@ -51,6 +51,10 @@ var dialect = &sqlstore.Dialect{
 	// set_config's is_local applies to the statement's own transaction);
 	// the data it announces was committed with synchronous_commit on.
 	AfterRevocations: "SELECT set_config('synchronous_commit', 'off', true), pg_notify('" + Channel + "', '')",
+	// Planned at each run (see PollArgs): 1.1 ms a poll, prepared, with
+	// 20,000 revocations logged since the start; 0.02 ms planned each time.
+	PollArgs: []any{pgx.QueryExecModeExec},
+	Lateral:  true,
 }
 
 // Channel is the LISTEN/NOTIFY channel on which the other instances are

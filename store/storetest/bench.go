@@ -11,7 +11,8 @@ import (
 
 // Bench benchmarks each store operation on the request paths: a login's
 // IssueSession, a logout's Blacklist, a refresh's IsBlacklisted and a
-// rotation's Rotate, the Revocations poll of every instance, a revocation
+// rotation's Rotate, the Revocations poll of every instance (and its
+// BlacklistFeed's, where the store has one), a revocation
 // without a token (RevokeSession), a login attempt's CountAttempt and a
 // user lookup. open returns a fresh store, as for Run.
 func Bench(b *testing.B, open func(b *testing.B) jwtrevoke.Store) {
@@ -78,6 +79,24 @@ func Bench(b *testing.B, open func(b *testing.B) jwtrevoke.Store) {
 			}
 		}
 	})
+	if f, ok := jwtrevoke.FeedOf(st); ok {
+		b.Run("BlacklistPoll", func(b *testing.B) {
+			// What every instance asks with the revocation poll, on the
+			// stores whose blacklist is SimpleJWT's table: the entries
+			// after the newest it has (those of Blacklist above before it).
+			all, err := f.BlacklistedAfter(b.Context(), 0, now, 1<<30)
+			if err != nil || len(all) == 0 {
+				b.Fatalf("BlacklistedAfter: %d, %v", len(all), err)
+			}
+			last := all[len(all)-1].ID
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := f.BlacklistedAfter(b.Context(), last, now, 10_000); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 	b.Run("CountAttempt", func(b *testing.B) {
 		start := now.Truncate(time.Minute)
 		i := 0

@@ -19,15 +19,7 @@ import (
 // two revocations naming one session (the transaction's path).
 func TestOneStatementLogout(t *testing.T) {
 	ctx := t.Context()
-	st, err := postgres.Open(ctx, testdb.Postgres(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	u := storetest.MustUser(t, st, "a@example.com")
+	st, u := migratedPostgres(t, "a@example.com")
 	now := time.Now().UTC()
 	tok, sess := storetest.MustSession(t, st, u.ID, now, time.Hour)
 	access := now.Add(5 * time.Minute)
@@ -150,4 +142,19 @@ func TestNotifyAfterCommit(t *testing.T) {
 			}
 		}
 	}
+}
+
+// migratedPostgres opens a migrated PostgreSQL store on a fresh schema,
+// closed when t ends, with one user of the given email.
+func migratedPostgres(t *testing.T, email string) (*postgres.Store, *jwtrevoke.User) {
+	t.Helper()
+	st, err := postgres.Open(t.Context(), testdb.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return st, storetest.MustUser(t, st, email)
 }

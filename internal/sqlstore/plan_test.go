@@ -4,10 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-
-	"github.com/jwtrevoke/jwtrevoke/internal/testdb"
-	"github.com/jwtrevoke/jwtrevoke/store/postgres"
-	"github.com/jwtrevoke/jwtrevoke/store/storetest"
 )
 
 // TestPollPlans: on PostgreSQL, the polls read what is new and no more,
@@ -18,15 +14,7 @@ import (
 // whole table, nor start from the expiry index.
 func TestPollPlans(t *testing.T) {
 	ctx := t.Context()
-	st, err := postgres.Open(ctx, testdb.Postgres(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	u := storetest.MustUser(t, st, "plans@example.com")
+	st, u := migratedPostgres(t, "plans@example.com")
 	conn, err := st.W.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)

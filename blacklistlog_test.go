@@ -291,3 +291,59 @@ func TestRotatedTokenRefusedFromMemory(t *testing.T) {
 		})
 	}
 }
+
+// TestRotatedTokenRefusedAtOnce: the instance that rotates a refresh
+// token away (blacklisting it) refuses it from memory at once, before any
+// Sync has loaded the rotation: with a poll interval of an hour, verify
+// answers blacklisted without asking the store, and a retry within the
+// grace window still gets the same pair.
+func TestRotatedTokenRefusedAtOnce(t *testing.T) {
+	for name, open := range loggedStores(t) {
+		t.Run(name, func(t *testing.T) {
+			counted := &askCounter{Store: open(t)}
+			s := jwtrevoke.DefaultSettings()
+			s.SigningKey = testKey
+			s.RevocationPollInterval = time.Hour
+			s.RevocationMaxStaleness = 2 * time.Hour
+			s.RotateRefreshTokens, s.BlacklistAfterRotation, s.RefreshReuseGrace = true, true, time.Minute
+			svc, err := jwtrevoke.New(t.Context(), counted, s, jwtrevoke.Options{Hasher: cheap,
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, stop := context.WithCancel(t.Context())
+			defer stop()
+			go svc.Maintain(ctx)
+			mustUser(t, svc, "once@example.com")
+			p := mustLogin(t, svc, "once@example.com")
+			// Once Maintain runs, a verify of a live refresh token asks
+			// the store nothing.
+			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+				counted.asked.Store(0)
+				if err := svc.Verify(t.Context(), p.Refresh); err != nil {
+					t.Fatalf("verify of a live refresh token: %v", err)
+				}
+				if counted.asked.Load() == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("verify still asks the store 5 s after Maintain started")
+				}
+			}
+			p2, err := svc.Refresh(t.Context(), p.Refresh)
+			if err != nil || p2.Refresh == "" {
+				t.Fatalf("rotation: %+v, %v", p2, err)
+			}
+			counted.asked.Store(0)
+			if err := svc.Verify(t.Context(), p.Refresh); !errors.Is(err, jwtrevoke.ErrTokenBlacklisted) {
+				t.Fatalf("verify of the token just rotated away: %v, want ErrTokenBlacklisted", err)
+			}
+			if n := counted.asked.Load(); n != 0 {
+				t.Fatalf("verify of the token just rotated away asked the store %d times, want 0", n)
+			}
+			if again, err := svc.Refresh(t.Context(), p.Refresh); err != nil || again != p2 {
+				t.Fatalf("retry within the grace window: %+v, %v; want the same pair", again, err)
+			}
+		})
+	}
+}

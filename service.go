@@ -576,6 +576,9 @@ func (s *Service) Refresh(ctx context.Context, raw string) (TokenPair, error) {
 	})
 	switch {
 	case err == nil:
+		if s.settings.BlacklistAfterRotation {
+			s.noteRotated(c)
+		}
 		return TokenPair{Access: access, Refresh: refresh}, nil
 	case errors.Is(err, ErrRotated):
 		if age := now.Sub(rec.RotatedAt); age >= 0 && age <= s.settings.RefreshReuseGrace {

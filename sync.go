@@ -355,14 +355,22 @@ func (s *Service) keepRotated(revs []Revocation) []Revocation {
 	return rest
 }
 
-// rotatedSet returns st.rotated, made on first use; st.mu is held.
+// rotatedSet returns st.rotated, made on first use (by Sync, or by a
+// rotation of this instance: see noteRotated).
 func (s *Service) rotatedSet() *denylist.Set {
-	set := s.sync.rotated.Load()
-	if set == nil {
-		set = denylist.New()
-		s.sync.rotated.Store(set)
+	if set := s.sync.rotated.Load(); set != nil {
+		return set
 	}
-	return set
+	s.sync.rotated.CompareAndSwap(nil, denylist.New())
+	return s.sync.rotated.Load()
+}
+
+// noteRotated adds to the rotated set the refresh token c that a
+// rotation of this instance has just blacklisted: this instance refuses
+// it from memory at once, rather than from its next Sync (the other
+// instances, from theirs).
+func (s *Service) noteRotated(c *Claims) {
+	s.rotatedSet().AddToken(c.JTI, c.ExpiresAt)
 }
 
 // syncFeed loads the blacklist entries of f not loaded yet as token

@@ -192,6 +192,20 @@ func (d *Dialect) timeCol(col string) string {
 	return col
 }
 
+// laterUnindexed is the condition that the time column col (never NULL)
+// is after the time of one placeholder, in a form that the planners of
+// PostgreSQL, MySQL and SQLite do not match to an index. Where times are
+// text (TextTimes), both sides are compared as text: the column's NUMERIC
+// affinity would otherwise have SQLite try to convert the placeholder's
+// text to a number at every row (4% of the CPU of a load of 1e6
+// revocations); the text of TextTime sorts as its time.
+func (d *Dialect) laterUnindexed(col string) string {
+	if d.TextTimes {
+		return d.timeCol(col) + " > ?"
+	}
+	return "(" + col + " > ?) IS TRUE"
+}
+
 // parseTextTime reads a UTC time written by TextTime (or by Django):
 // "2006-01-02 15:04:05", optionally followed by a fraction of one to nine
 // digits. It does what time.Parse does with those layouts, faster, and

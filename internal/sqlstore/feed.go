@@ -56,7 +56,7 @@ func (s *Store) BlacklistedAfter(ctx context.Context, afterID int64, now time.Ti
 // so that b's key drives it.
 func (s *Store) feedQuery() string {
 	join := `JOIN token_blacklist_outstandingtoken o ON o.id = b.token_id`
-	unexpired := unindexed("o.expires_at > ?")
+	unexpired := s.d.laterUnindexed("o.expires_at")
 	if s.d.Lateral {
 		join = `CROSS JOIN LATERAL (SELECT jti, expires_at FROM token_blacklist_outstandingtoken t WHERE t.id = b.token_id LIMIT 1) o`
 		unexpired = "o.expires_at > ?"

@@ -77,7 +77,7 @@ func (s Ranged) RevocationsRange(ctx context.Context, from, to int64, now time.T
 // first argument; the second is the time), with cond (and its arguments)
 // added, in seq order.
 //
-// The time is compared in a form no index serves (see unindexed), so
+// The time is compared in a form no index serves (laterUnindexed), so
 // that the only plan is a walk of the primary key from the seq: a poll
 // then reads what is new and no more. With expires_at > ? as it is,
 // PostgreSQL, whose statistics of a young table are missing or stale and
@@ -86,12 +86,8 @@ func (s Ranged) RevocationsRange(ctx context.Context, from, to int64, now time.T
 // poll, 2 ms each with 15,000 of them in the logout bench.
 func (s *Store) revocationsQuery(cond string) string {
 	return `SELECT seq, session_id, jti, user_id, ` + s.d.timeCol("not_before") + `, ` + s.d.timeCol("expires_at") + `, reason, ` + s.d.timeCol("created_at") + `
-		FROM jwtrevoke_revocation WHERE seq > ? AND ` + unindexed("expires_at > ?") + cond + ` ORDER BY seq`
+		FROM jwtrevoke_revocation WHERE seq > ? AND ` + s.d.laterUnindexed("expires_at") + cond + ` ORDER BY seq`
 }
-
-// unindexed is cond (true or false, never NULL) in a form that the
-// planners of PostgreSQL, MySQL and SQLite do not match to an index.
-func unindexed(cond string) string { return "(" + cond + ") IS TRUE" }
 
 // scanRevocations reads the rows of revocationsQuery and closes them;
 // capacity sizes the result for the rows expected.

@@ -94,9 +94,9 @@ func decodeRevocation(b string) (jwtrevoke.Revocation, error) {
 	return j.rev()
 }
 
-// revParsers are fastjson's parsers, reused: a server starting with 1e6
-// revocations decodes them all, and fastjson reads one of these flat
-// objects several times faster than encoding/json's reflection.
+// revParsers are fastjson's parsers, reused, for the objects scanRev
+// leaves to it: fastjson reads one of these flat objects several times
+// faster than encoding/json's reflection.
 var revParsers fastjson.ParserPool
 
 // parseRev reads a stored revocation's JSON object into a revJSON as
@@ -110,6 +110,9 @@ func parseRev(b string) (revJSON, error) {
 		// surrogates as U+FFFD
 		err := json.Unmarshal([]byte(b), &j)
 		return j, err
+	}
+	if j, ok := scanRev(b); ok {
+		return j, nil
 	}
 	if err := fastjson.Validate(b); err != nil {
 		return j, err // the parser below reads numbers lazily
@@ -128,25 +131,8 @@ func parseRev(b string) (revJSON, error) {
 		return j, err
 	}
 	o.Visit(func(k []byte, v *fastjson.Value) {
-		var dst *string
-		switch string(k) {
-		case "seq":
-			dst = &j.Seq
-		case "session_id":
-			dst = &j.SessionID
-		case "jti":
-			dst = &j.JTI
-		case "user_id":
-			dst = &j.UserID
-		case "not_before":
-			dst = &j.NotBefore
-		case "expires_at":
-			dst = &j.ExpiresAt
-		case "reason":
-			dst = &j.Reason
-		case "created_at":
-			dst = &j.CreatedAt
-		default:
+		dst := j.member(string(k))
+		if dst == nil {
 			return
 		}
 		if err != nil || v.Type() == fastjson.TypeNull {
@@ -160,6 +146,108 @@ func parseRev(b string) (revJSON, error) {
 		*dst = string(s)
 	})
 	return j, err
+}
+
+// scanRev is parseRev's fast path for what the stores write: one flat
+// object whose members are strings or null, without escapes (parseRev
+// has checked that b holds no backslash). It reports false for anything
+// else, which parseRev leaves to fastjson. The strings are b's own, not
+// copied: a load of 1e6 revocations made 8e6 copies through fastjson
+// (1.6 µs a revocation in BenchmarkDecodeRevocation).
+func scanRev(b string) (j revJSON, ok bool) {
+	i := skipSpace(b, 0)
+	if i == len(b) || b[i] != '{' {
+		return j, false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return j, skipSpace(b, i+1) == len(b)
+	}
+	for {
+		k, next, ok := scanString(b, i)
+		if !ok {
+			return j, false
+		}
+		i = skipSpace(b, next)
+		if i == len(b) || b[i] != ':' {
+			return j, false
+		}
+		i = skipSpace(b, i+1)
+		if strings.HasPrefix(b[i:], "null") {
+			i += len("null") // a null leaves the member as it is, as json.Unmarshal does
+		} else {
+			v, next, ok := scanString(b, i)
+			if !ok {
+				return j, false
+			}
+			if dst := j.member(k); dst != nil {
+				*dst = v
+			}
+			i = next
+		}
+		i = skipSpace(b, i)
+		if i == len(b) {
+			return j, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case '}':
+			return j, skipSpace(b, i+1) == len(b)
+		default:
+			return j, false
+		}
+	}
+}
+
+// scanString reads the JSON string without escapes that starts at b[i]:
+// its contents and the index after it; false if there is none (JSON
+// allows no control character in a string).
+func scanString(b string, i int) (string, int, bool) {
+	if i == len(b) || b[i] != '"' {
+		return "", i, false
+	}
+	for k := i + 1; k < len(b); k++ {
+		switch c := b[k]; {
+		case c == '"':
+			return b[i+1 : k], k + 1, true
+		case c < 0x20:
+			return "", i, false
+		}
+	}
+	return "", i, false
+}
+
+// skipSpace returns the index of the first byte at or after i that is
+// not JSON whitespace.
+func skipSpace(b string, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// member is the field of j that the member named k decodes into, or nil.
+func (j *revJSON) member(k string) *string {
+	switch k {
+	case "seq":
+		return &j.Seq
+	case "session_id":
+		return &j.SessionID
+	case "jti":
+		return &j.JTI
+	case "user_id":
+		return &j.UserID
+	case "not_before":
+		return &j.NotBefore
+	case "expires_at":
+		return &j.ExpiresAt
+	case "reason":
+		return &j.Reason
+	case "created_at":
+		return &j.CreatedAt
+	}
+	return nil
 }
 
 func (j revJSON) rev() (jwtrevoke.Revocation, error) {

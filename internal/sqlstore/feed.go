@@ -14,7 +14,7 @@ var _ jwtrevoke.BlacklistFeed = (*Store)(nil)
 // token_blacklist tables, which a SimpleJWT peer sharing the database
 // writes too.
 func (s *Store) BlacklistedAfter(ctx context.Context, afterID int64, now time.Time, limit int) ([]jwtrevoke.BlacklistEntry, error) {
-	rows, err := s.pollQuery(ctx, s.feedQuery(), afterID, s.t(now), limit)
+	rows, err := s.pollQuery(ctx, s.feed, afterID, s.t(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("list blacklist: %w", err)
 	}

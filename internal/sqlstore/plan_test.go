@@ -7,8 +7,8 @@ import (
 )
 
 // TestPollPlans: on PostgreSQL, the polls read what is new and no more,
-// whatever plan the tables' statistics lead to. The tables hold 5,000 of
-// each row and have never been analyzed, as in the first minute of a
+// whatever plan the tables' statistics lead to. The tables hold 20,000
+// of each row and have never been analyzed, as in the first minute of a
 // deployment (and in every bench): the polls' plans, custom and generic,
 // must walk the primary keys from the id given, never scan or hash a
 // whole table, nor start from the expiry index.

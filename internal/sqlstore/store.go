@@ -36,11 +36,14 @@ type Store struct {
 	notify *notifier
 	// polls holds the statements of the polls (see pollQuery).
 	polls sync.Map // query text: *sql.Stmt
+	// feed is BlacklistedAfter's query, made once (see feedQuery).
+	feed string
 }
 
 // New returns a Store over the given pools.
 func New(d *Dialect, w, r *sql.DB) *Store {
 	s := &Store{d: d, W: w, R: r}
+	s.feed = s.feedQuery()
 	if d.GroupCommit {
 		s.group = newGroupCommit(w)
 	}

@@ -450,7 +450,7 @@ func bulkSQLRevocations(ctx context.Context, driver, dsn, dialect string, n int,
 }
 
 // redisRevocations writes revocations ARGV[1] .. ARGV[1]+ARGV[2]-1 as
-// store/redis's revoke scripts do (rev:<seq>, revs, revs:exp,
+// store/redis's revoke scripts do (revlog, revs:exp,
 // revoked:session:<id> or revoked:token:<id>), then raises seq:rev.
 var redisRevocations = goredis.NewScript(`
 local P = KEYS[1]
@@ -468,8 +468,7 @@ for i = from, from + n - 1 do
   local seq = tostring(i)
   local js = cjson.encode({seq = seq, session_id = sid, jti = jti, user_id = uid, not_before = '',
     expires_at = exp, reason = 'logout', created_at = created})
-  redis.call('SET', P .. 'rev:' .. seq, js, 'PXAT', exp)
-  redis.call('ZADD', P .. 'revs', i, seq)
+  redis.call('ZADD', P .. 'revlog', i, js)
   redis.call('ZADD', P .. 'revs:exp', exp, seq)
 end
 local cur = tonumber(redis.call('GET', P .. 'seq:rev') or '0')

@@ -32,7 +32,15 @@ type Store struct {
 	// logged is set once the database is known to be at schemaVersion 3
 	// or later (BlacklistLogged).
 	logged atomic.Bool
+	// oldLayout is set while the database holds revocations in the layout
+	// before schemaVersion 4, which Migrate moves to the revocation log:
+	// reading the log meanwhile would miss them, so it fails.
+	oldLayout atomic.Bool
 }
+
+// errOldLayout is what reading the revocation log returns before Migrate
+// has moved an earlier version's revocations into it.
+var errOldLayout = errors.New("the Redis database holds revocations of an earlier version, not moved yet: run jwtrevoke migrate (serve does unless --no-migrate)")
 
 // Open connects to redis://[user:pass@]host:6379/N and checks that the
 // server cannot lose revocations: maxmemory-policy must be noeviction
@@ -66,8 +74,20 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	// A database migrated to schemaVersion already holds its whole
 	// blacklist in the revocation log; any other (an error reading it
 	// included) is left to Migrate, and the service asks IsBlacklisted.
-	if v, err := c.Get(ctx, st.prefix+"schema").Int(); err == nil && v >= schemaVersion {
+	v, err := c.Get(ctx, st.prefix+"schema").Int()
+	switch {
+	case err == nil && v >= schemaVersion:
 		st.logged.Store(true)
+	case err != nil && !errors.Is(err, goredis.Nil):
+		c.Close()
+		return nil, fmt.Errorf("open redis %s: schema: %w", u.Redacted(), err)
+	default:
+		n, err := c.Exists(ctx, st.prefix+"revs").Result()
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("open redis %s: %w", u.Redacted(), err)
+		}
+		st.oldLayout.Store(n > 0)
 	}
 	return st, nil
 }
@@ -257,33 +277,26 @@ func (s *Store) Revocations(ctx context.Context, afterSeq int64, now time.Time) 
 var _ jwtrevoke.RevocationRanger = (*Store)(nil)
 
 // RevocationsPage implements jwtrevoke.RevocationPager: a page is limit
-// entries of the revocation index (all when limit is 0), and one MGET.
+// entries of the revocation log (all when limit is 0), one ZRANGEBYSCORE.
 func (s *Store) RevocationsPage(ctx context.Context, afterSeq int64, now time.Time, limit int) ([]jwtrevoke.Revocation, int64, error) {
 	by := &goredis.ZRangeBy{Min: "(" + strconv.FormatInt(afterSeq, 10), Max: "+inf"}
 	if limit > 0 {
 		by.Count = int64(limit)
 	}
-	seqs, err := s.c.ZRangeByScore(ctx, s.prefix+"revs", by).Result()
-	if err != nil {
-		return nil, 0, fmt.Errorf("list revocations: %w", err)
+	out, last, n, err := s.readLog(ctx, by, now)
+	if err != nil || limit == 0 || n < limit {
+		return out, 0, err
 	}
-	if len(seqs) == 0 {
-		return nil, 0, nil
-	}
-	var next int64
-	if limit > 0 && len(seqs) == limit {
-		if next, err = strconv.ParseInt(seqs[len(seqs)-1], 10, 64); err != nil {
-			return nil, 0, fmt.Errorf("list revocations: seq %q: %w", seqs[len(seqs)-1], err)
-		}
-	}
-	out, err := s.revocationsOf(ctx, seqs, now)
-	return out, next, err
+	return out, last, nil
 }
 
 // LastRevocationSeq implements jwtrevoke.RevocationRanger: the highest
-// score of the revocation index.
+// score of the revocation log.
 func (s *Store) LastRevocationSeq(ctx context.Context) (int64, error) {
-	last, err := s.c.ZRevRangeWithScores(ctx, s.prefix+"revs", 0, 0).Result()
+	if s.oldLayout.Load() {
+		return 0, fmt.Errorf("last revocation: %w", errOldLayout)
+	}
+	last, err := s.c.ZRevRangeWithScores(ctx, s.prefix+"revlog", 0, 0).Result()
 	if err != nil {
 		return 0, fmt.Errorf("last revocation: %w", err)
 	}
@@ -293,49 +306,45 @@ func (s *Store) LastRevocationSeq(ctx context.Context) (int64, error) {
 	return int64(last[0].Score), nil
 }
 
-// RevocationsRange implements jwtrevoke.RevocationRanger: the range of
-// scores of the revocation index, and one MGET.
+// RevocationsRange implements jwtrevoke.RevocationRanger: a range of
+// scores of the revocation log, one ZRANGEBYSCORE.
 func (s *Store) RevocationsRange(ctx context.Context, from, to int64, now time.Time) ([]jwtrevoke.Revocation, error) {
 	if to <= from {
 		return nil, nil
 	}
-	seqs, err := s.c.ZRangeByScore(ctx, s.prefix+"revs", &goredis.ZRangeBy{
-		Min: "(" + strconv.FormatInt(from, 10), Max: strconv.FormatInt(to, 10)}).Result()
-	if err != nil {
-		return nil, fmt.Errorf("list revocations: %w", err)
-	}
-	return s.revocationsOf(ctx, seqs, now)
+	out, _, _, err := s.readLog(ctx, &goredis.ZRangeBy{
+		Min: "(" + strconv.FormatInt(from, 10), Max: strconv.FormatInt(to, 10)}, now)
+	return out, err
 }
 
-// revocationsOf reads the revocations of the index's members seqs, in
-// their order, leaving out those expired at now (or gone).
-func (s *Store) revocationsOf(ctx context.Context, seqs []string, now time.Time) ([]jwtrevoke.Revocation, error) {
-	if len(seqs) == 0 {
-		return nil, nil
+// readLog reads the revocation log's entries that by selects, in Seq
+// order, and returns those not expired at now, the Seq of the last entry
+// read (expired or not) and how many entries it read. The entries are the
+// stored JSON themselves: Redis sends them from the sorted set without a
+// lookup per key, most of the cost of a long load when they were keys.
+func (s *Store) readLog(ctx context.Context, by *goredis.ZRangeBy, now time.Time) (out []jwtrevoke.Revocation, last int64, n int, err error) {
+	if s.oldLayout.Load() {
+		return nil, 0, 0, fmt.Errorf("list revocations: %w", errOldLayout)
 	}
-	keys := make([]string, len(seqs))
-	for i, seq := range seqs {
-		keys[i] = s.prefix + "rev:" + seq
-	}
-	vals, err := s.c.MGet(ctx, keys...).Result()
+	members, err := s.c.ZRangeByScore(ctx, s.prefix+"revlog", by).Result()
 	if err != nil {
-		return nil, fmt.Errorf("list revocations: %w", err)
+		return nil, 0, 0, fmt.Errorf("list revocations: %w", err)
 	}
-	out := make([]jwtrevoke.Revocation, 0, len(vals))
-	for _, v := range vals {
-		str, ok := v.(string)
-		if !ok {
-			continue // expired meanwhile
-		}
-		r, err := decodeRevocation(str)
+	if len(members) == 0 {
+		return nil, 0, 0, nil
+	}
+	out = make([]jwtrevoke.Revocation, 0, len(members))
+	for _, m := range members {
+		r, err := decodeRevocation(m)
 		if err != nil {
-			return nil, fmt.Errorf("list revocations: %w", err)
+			return nil, 0, 0, fmt.Errorf("list revocations: %w", err)
 		}
+		last = r.Seq
 		if r.ExpiresAt.After(now) {
 			out = append(out, r)
 		}
 	}
-	return out, nil
+	return out, last, len(members), nil
 }
 
 // Sessions implements jwtrevoke.TokenStore.

@@ -369,8 +369,8 @@ func TestMigrateLogsOldRotations(t *testing.T) {
 	for _, r := range revs {
 		if r.JTI != "" {
 			seq := strconv.FormatInt(r.Seq, 10)
-			if err := errors.Join(c.Del(ctx, prefix+"rev:"+seq, prefix+"revoked:token:"+r.JTI).Err(),
-				c.ZRem(ctx, prefix+"revs", seq).Err(), c.ZRem(ctx, prefix+"revs:exp", seq).Err(),
+			if err := errors.Join(c.Del(ctx, prefix+"revoked:token:"+r.JTI).Err(),
+				c.ZRemRangeByScore(ctx, prefix+"revlog", seq, seq).Err(), c.ZRem(ctx, prefix+"revs:exp", seq).Err(),
 				c.ZRem(ctx, prefix+"revs:created", seq).Err()); err != nil {
 				t.Fatal(err)
 			}
@@ -415,11 +415,11 @@ func TestMigrateLogsOldRotations(t *testing.T) {
 			t.Fatalf("revocation of the rotated token %+v: want reason %q, expiry %v, user %d", r, jwtrevoke.ReasonRotated, rotated.ExpiresAt, uid)
 		}
 	}
-	if v, err := c.Get(ctx, prefix+"schema").Int(); err != nil || v != 3 {
-		t.Fatalf("schema %d (%v) after Migrate, want 3", v, err)
+	if v, err := c.Get(ctx, prefix+"schema").Int(); err != nil || v != 4 {
+		t.Fatalf("schema %d (%v) after Migrate, want 4", v, err)
 	}
 	if again := mustOpen(t, u); !again.BlacklistLogged() {
-		t.Fatal("Open of a database at schema 3: BlacklistLogged false")
+		t.Fatal("Open of a migrated database: BlacklistLogged false")
 	}
 }
 
@@ -453,5 +453,100 @@ func TestLongRevocationPage(t *testing.T) {
 		if want := fmt.Sprintf("%032x", 2*k+1); r.SessionID != want || (k > 0 && r.Seq <= revs[k-1].Seq) {
 			t.Fatalf("revocation %d: session %s seq %d (previous seq %d), want session %s in seq order", k, r.SessionID, r.Seq, revs[max(k-1, 0)].Seq, want)
 		}
+	}
+}
+
+// TestMigrateMovesRevocationsToLog: revocations kept a key each, as
+// versions before schema 4 kept them (rev:<seq>, indexed by revs), are
+// refused by Open (reading without them would let revoked sessions in)
+// and moved by Migrate into the revocation log, in order; a member of
+// revs whose key Redis has dropped is dropped too.
+func TestMigrateMovesRevocationsToLog(t *testing.T) {
+	ctx := t.Context()
+	u := testdb.Redis(t)
+	st := mustOpen(t, u)
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	for i := range 5 {
+		if _, err := st.RevokeSession(ctx, jwtrevoke.Revocation{SessionID: fmt.Sprintf("0190%028x", i), UserID: 7,
+			ExpiresAt: now.Add(time.Duration(i+1) * time.Hour), Reason: "logout", CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := st.Revocations(ctx, 0, now)
+	if err != nil || len(want) != 5 {
+		t.Fatalf("Revocations = %d, %v; want 5", len(want), err)
+	}
+	wantStats, err := st.Stats(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Back to the layout of schema 3.
+	c := client(t, u)
+	prefix := "{jwtrevoke}:" + prefixOf(t, u) + ":"
+	members, err := c.ZRangeWithScores(ctx, prefix+"revlog", 0, -1).Result()
+	if err != nil || len(members) != 5 {
+		t.Fatalf("revlog holds %d members (%v), want 5", len(members), err)
+	}
+	for i, m := range members {
+		seq := strconv.FormatInt(int64(m.Score), 10)
+		if err := c.Set(ctx, prefix+"rev:"+seq, m.Member, time.Until(want[i].ExpiresAt)).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.ZAdd(ctx, prefix+"revs", goredis.Z{Score: m.Score, Member: seq}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A revocation whose key has expired: its member of revs is left.
+	if err := c.ZAdd(ctx, prefix+"revs", goredis.Z{Score: 99, Member: "99"}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(c.Del(ctx, prefix+"revlog").Err(), c.Set(ctx, prefix+"schema", 3, 0).Err()); err != nil {
+		t.Fatal(err)
+	}
+
+	old := mustOpen(t, u)
+	if _, err := old.Revocations(ctx, 0, now); err == nil || !strings.Contains(err.Error(), "jwtrevoke migrate") {
+		t.Fatalf("Revocations before Migrate: %v, want an error asking for jwtrevoke migrate", err)
+	}
+	if _, err := old.LastRevocationSeq(ctx); err == nil {
+		t.Fatal("LastRevocationSeq before Migrate: no error")
+	}
+	if err := old.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := old.Revocations(ctx, 0, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Revocations after Migrate:\n%+v\nwant\n%+v", got, want)
+	}
+	page, next, err := old.RevocationsPage(ctx, 0, now, 2)
+	if err != nil || len(page) != 2 || page[1].Seq != want[1].Seq || next != want[1].Seq {
+		t.Fatalf("RevocationsPage(0, limit 2) = %+v, next %d, %v; want the first two, next %d", page, next, err, want[1].Seq)
+	}
+	if last, err := old.LastRevocationSeq(ctx); err != nil || last != want[4].Seq {
+		t.Fatalf("LastRevocationSeq = %d, %v; want %d", last, err, want[4].Seq)
+	}
+	if gotStats, err := old.Stats(ctx, now); err != nil || gotStats != wantStats {
+		t.Fatalf("Stats after Migrate = %+v, %v; want %+v", gotStats, err, wantStats)
+	}
+	left, err := c.Keys(ctx, prefix+"rev:*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Exists(ctx, prefix+"revs").Result(); err != nil || n != 0 || len(left) != 0 {
+		t.Fatalf("after Migrate: revs exists %d (%v), rev: keys %v; want none", n, err, left)
+	}
+	if !old.BlacklistLogged() {
+		t.Fatal("BlacklistLogged false after Migrate")
+	}
+	// A second open finds the version: it reads at once.
+	if _, err := mustOpen(t, u).Revocations(ctx, 0, now); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -89,8 +89,7 @@ local function record(r, now, audited, quiet)
   local seq = redis.call('INCR', P .. 'seq:rev')
   r.seq = tostring(seq)
   local js = cjson.encode(r)
-  redis.call('SET', P .. 'rev:' .. seq, js, 'PXAT', r.expires_at)
-  redis.call('ZADD', P .. 'revs', seq, seq)
+  redis.call('ZADD', P .. 'revlog', seq, js)
   redis.call('ZADD', P .. 'revs:exp', r.expires_at, seq)
   redis.call('ZADD', P .. 'revs:created', r.created_at, seq)
   if not quiet then redis.call('PUBLISH', P .. 'revocations', js) end
@@ -231,14 +230,15 @@ end
 return #members
 `)
 
-// flushRevocationsScript: ARGV now batch.
+// flushRevocationsScript: ARGV now batch. The revocation log's entries
+// do not expire by themselves (members of a sorted set): this removes
+// those that have, by revs:exp.
 var flushRevocationsScript = goredis.NewScript(luaLib + `
 local seqs = redis.call('ZRANGEBYSCORE', P .. 'revs:exp', '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 for _, seq in ipairs(seqs) do
-  redis.call('ZREM', P .. 'revs', seq)
+  redis.call('ZREMRANGEBYSCORE', P .. 'revlog', seq, seq)
   redis.call('ZREM', P .. 'revs:exp', seq)
   redis.call('ZREM', P .. 'revs:created', seq)
-  redis.call('DEL', P .. 'rev:' .. seq)
 end
 return #seqs
 `)
@@ -300,14 +300,14 @@ local function unexpired(key) return redis.call('ZCOUNT', P .. key, '(' .. now, 
 local blacklisted, bexp = redis.call('ZCARD', P .. 'btoks'), expired('btoks:exp')
 return {unexpired('toks:exp') - (blacklisted - bexp), expired('toks:exp'), blacklisted,
   unexpired('sess:exp') - unexpired('rsess:exp'),
-  redis.call('ZCARD', P .. 'revs'),
+  redis.call('ZCARD', P .. 'revlog'),
   redis.call('ZCOUNT', P .. 'revs:created', '(' .. hour, now),
   redis.call('ZCOUNT', P .. 'revs:created', '(' .. day, now),
   bexp, expired('sess:exp'), expired('revs:exp'), expired('rots:exp'), expired('audit:exp'), expired('att:exp')}
 `)
 
 // backfillScript: ARGV index member... Adds the members of index (toks,
-// btoks, sess:exp or revs, as ZSCAN read them) to the indexes that
+// btoks, sess:exp, revs or revlog, as ZSCAN read them) to the indexes that
 // versions before schemaVersion 2 did not keep: toks:created, btoks:at,
 // btoks:exp, rsess:exp and revs:created. A token or revocation whose key
 // has expired already is left out of them, but for btoks:exp, where it
@@ -331,9 +331,28 @@ for i = 2, #ARGV do
   elseif index == 'revs' then
     local js = redis.call('GET', P .. 'rev:' .. m)
     if js then redis.call('ZADD', P .. 'revs:created', cjson.decode(js).created_at, m) end
+  elseif index == 'revlog' then
+    local r = cjson.decode(m)
+    redis.call('ZADD', P .. 'revs:created', r.created_at, r.seq)
   end
 end
 return #ARGV - 1
+`)
+
+// revlogScript: ARGV batch. Moves up to batch revocations of the layout
+// before schemaVersion 4 (the key rev:<seq> holding the JSON, indexed by
+// seq in revs) to the revocation log revlog (the JSON itself, scored by
+// seq), and returns how many members of revs it took: Migrate repeats it
+// until revs is empty. A member whose key has expired is dropped.
+var revlogScript = goredis.NewScript(luaLib + `
+local seqs = redis.call('ZRANGE', P .. 'revs', 0, tonumber(ARGV[1]) - 1)
+for _, seq in ipairs(seqs) do
+  local js = redis.call('GET', P .. 'rev:' .. seq)
+  if js then redis.call('ZADD', P .. 'revlog', seq, js) end
+  redis.call('DEL', P .. 'rev:' .. seq)
+  redis.call('ZREM', P .. 'revs', seq)
+end
+return #seqs
 `)
 
 // rotatedBackfillScript: ARGV now jti... Records the token revocation of

@@ -252,21 +252,28 @@ func (s *Store) Stats(ctx context.Context, now time.Time) (jwtrevoke.Stats, erro
 // 2 added toks:created, btoks:at, btoks:exp, rsess:exp and revs:created;
 // 3 recorded the token revocation of every rotated, blacklisted token
 // that has none (see rotatedBackfillScript), after which the revocation
-// log holds every blacklisted token (BlacklistLogged).
-const schemaVersion = 3
+// log holds every blacklisted token (BlacklistLogged); 4 moved the
+// revocations from a key each (rev:<seq>, indexed by revs) to the sorted
+// set revlog (see revlogScript), which one ZRANGEBYSCORE reads in order.
+const schemaVersion = 4
+
+// revlogBatch is how many revocations one revlogScript moves.
+const revlogBatch = 1000
 
 // Migrate brings, once per database (the version is kept in the key
 // schema), what the scripts of earlier versions wrote up to date: it
 // indexes what they wrote without the indexes that listing and Stats use
 // (see backfillScript), with one ZSCAN of toks, btoks, sess:exp and revs,
-// and records the token revocations of the rotations they blacklisted
-// without one (rotatedBackfillScript), with a ZSCAN of rots:exp; a script
-// per chunk of members, so that Redis is never blocked for long.
-// Instances of an earlier version writing meanwhile leave their writes
-// out of the new indexes, and the rotations they make (until they stop)
-// out of the revocation log: with ROTATE_REFRESH_TOKENS and
-// BLACKLIST_AFTER_ROTATION on, stop them before this version starts, or
-// set the key schema back to 2 once they are gone and migrate again.
+// records the token revocations of the rotations they blacklisted
+// without one (rotatedBackfillScript), with a ZSCAN of rots:exp, and moves
+// the revocations they kept a key each to the revocation log
+// (revlogScript); a script per chunk of members, so that Redis is never
+// blocked for long. Instances of an earlier version writing meanwhile
+// leave their writes out of the new indexes, and the revocations they
+// record (until they stop) out of the log that this version reads: stop
+// them before this version starts, or set the key schema back to 3 once
+// they are gone and migrate again. Until Migrate has moved them, this
+// version refuses to read the revocations of an earlier one (see Open).
 func (s *Store) Migrate(ctx context.Context) error {
 	v, err := s.c.Get(ctx, s.prefix+"schema").Int()
 	switch {
@@ -277,7 +284,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	if v < 2 {
-		for _, index := range []string{"toks", "btoks", "sess:exp", "revs"} {
+		for _, index := range []string{"toks", "btoks", "sess:exp", "revs", "revlog"} {
 			err := s.zscanMembers(ctx, index, func(members []any) error {
 				return backfillScript.Run(ctx, s.c, []string{s.prefix}, append([]any{index}, members...)...).Err()
 			})
@@ -286,11 +293,23 @@ func (s *Store) Migrate(ctx context.Context) error {
 			}
 		}
 	}
-	err = s.zscanMembers(ctx, "rots:exp", func(members []any) error {
-		return rotatedBackfillScript.Run(ctx, s.c, []string{s.prefix}, append([]any{ms(time.Now())}, members...)...).Err()
-	})
-	if err != nil {
-		return fmt.Errorf("migrate rots:exp: %w", err)
+	for {
+		n, err := revlogScript.Run(ctx, s.c, []string{s.prefix}, revlogBatch).Int()
+		if err != nil {
+			return fmt.Errorf("migrate revs: %w", err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	s.oldLayout.Store(false)
+	if v < 3 {
+		err = s.zscanMembers(ctx, "rots:exp", func(members []any) error {
+			return rotatedBackfillScript.Run(ctx, s.c, []string{s.prefix}, append([]any{ms(time.Now())}, members...)...).Err()
+		})
+		if err != nil {
+			return fmt.Errorf("migrate rots:exp: %w", err)
+		}
 	}
 	if err := s.c.Set(ctx, s.prefix+"schema", schemaVersion, 0).Err(); err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -328,5 +347,5 @@ func (s *Store) zscanMembers(ctx context.Context, index string, fn func(members 
 // refuses it (Rotate the old token's, see rotateScript; Blacklist and
 // RevokeUser the session and user revocations the service gives them), so
 // the revocation log holds the whole blacklist once the database is at
-// schemaVersion 3 (Migrate, or Open finding it there).
+// schemaVersion 3 or later (Migrate, or Open finding it there).
 func (s *Store) BlacklistLogged() bool { return s.logged.Load() }

@@ -46,7 +46,7 @@ type Dialect struct {
 	// PollArgs, when set, are put before the arguments of the polling
 	// queries (the revocation log's, the blacklist feed's), which are then
 	// sent unprepared, planned at each run with its arguments: the
-	// driver's options (pgx's QueryExecModeExec). A statement prepared
+	// driver's options (pgx's QueryExecModeCacheDescribe). A statement prepared
 	// once gets, on PostgreSQL, a generic plan made while the tables were
 	// young and kept until the next ANALYZE: a full scan and sort of every
 	// unexpired row at each poll once they have grown.

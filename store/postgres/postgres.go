@@ -53,8 +53,14 @@ var dialect = &sqlstore.Dialect{
 	AfterRevocations: "SELECT set_config('synchronous_commit', 'off', true), pg_notify('" + Channel + "', '')",
 	// Planned at each run (see PollArgs): in a logout bench's 20,000
 	// revocations, a revocation poll took 2 ms prepared, 0.2 ms planned
-	// each time, its planning included (pg_stat_statements).
-	PollArgs: []any{pgx.QueryExecModeExec},
+	// each time, its planning included (pg_stat_statements). Sent as an
+	// unnamed statement whose result columns pgx has described once
+	// (CacheDescribe), rather than unprepared (Exec), so that the rows
+	// come in binary, not as text that both sides format and parse: a
+	// restart's load of 1e6 revocations took 1.44 to 1.71 s in pages,
+	// 1.73 to 1.93 s as text, and PostgreSQL's share of it 0.52 to 0.60 s
+	// of CPU, 0.71 to 0.78 s as text.
+	PollArgs: []any{pgx.QueryExecModeCacheDescribe},
 	Lateral:  true,
 }
 
@@ -62,9 +68,10 @@ var dialect = &sqlstore.Dialect{
 // told, right after every commit that recorded revocations, to read them.
 const Channel = "jwtrevoke_revocations"
 
-// Store is a PostgreSQL database.
+// Store is a PostgreSQL database. A restart reads its revocations in
+// several ranges at once (see sqlstore.Ranged).
 type Store struct {
-	*sqlstore.Store
+	sqlstore.Ranged
 	url string
 }
 
@@ -81,10 +88,13 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	return &Store{Store: sqlstore.New(dialect, db, db), url: url}, nil
+	return &Store{Ranged: sqlstore.Ranged{Store: sqlstore.New(dialect, db, db)}, url: url}, nil
 }
 
-var _ jwtrevoke.Notifier = (*Store)(nil)
+var (
+	_ jwtrevoke.Notifier         = (*Store)(nil)
+	_ jwtrevoke.RevocationRanger = (*Store)(nil)
+)
 
 // Notify implements jwtrevoke.Notifier with LISTEN on a connection of its
 // own: poke is called for every NOTIFY, i.e. right after an instance's

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jwtrevoke/jwtrevoke"
 	"github.com/jwtrevoke/jwtrevoke/internal/testdb"
+	"github.com/jwtrevoke/jwtrevoke/password"
 	"github.com/jwtrevoke/jwtrevoke/store/redis"
 	"github.com/jwtrevoke/jwtrevoke/store/sqlite"
 	"github.com/jwtrevoke/jwtrevoke/store/storetest"
@@ -514,6 +515,20 @@ func TestMigrateMovesRevocationsToLog(t *testing.T) {
 	}
 	if _, err := old.LastRevocationSeq(ctx); err == nil {
 		t.Fatal("LastRevocationSeq before Migrate: no error")
+	}
+	// A service (serve --no-migrate) does not start on it.
+	users, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "users.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer users.Close()
+	if err := users.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	set := jwtrevoke.DefaultSettings()
+	set.SigningKey = strings.Repeat("k", 32)
+	if _, err := jwtrevoke.New(ctx, jwtrevoke.Split(users, old), set, jwtrevoke.Options{Hasher: &password.Hasher{Memory: 64, Time: 1, Threads: 1}}); err == nil || !strings.Contains(err.Error(), "jwtrevoke migrate") {
+		t.Fatalf("New before Migrate: %v, want an error asking for jwtrevoke migrate", err)
 	}
 	if err := old.Migrate(ctx); err != nil {
 		t.Fatal(err)

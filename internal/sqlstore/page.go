@@ -70,8 +70,9 @@ func (s Ranged) RevocationsRange(ctx context.Context, from, to int64, now time.T
 	if to <= from {
 		return nil, nil
 	}
-	// Planned with its arguments, as the polls are (PollArgs), rather
-	// than prepared: a range is read once, at start.
+	// With the dialect's PollArgs, as the polls: on PostgreSQL, planned
+	// with its arguments and read in binary (a range is read once, at
+	// start).
 	args := append(slices.Clip(s.d.PollArgs), from, s.t(now), to)
 	rows, err := s.R.QueryContext(ctx, s.q(s.revocationsQuery(" AND seq <= ?")), args...)
 	if err != nil {

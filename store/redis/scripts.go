@@ -307,11 +307,11 @@ return {unexpired('toks:exp') - (blacklisted - bexp), expired('toks:exp'), black
 `)
 
 // backfillScript: ARGV index member... Adds the members of index (toks,
-// btoks, sess:exp, revs or revlog, as ZSCAN read them) to the indexes that
+// btoks, sess:exp or revlog, as ZSCAN read them) to the indexes that
 // versions before schemaVersion 2 did not keep: toks:created, btoks:at,
-// btoks:exp, rsess:exp and revs:created. A token or revocation whose key
-// has expired already is left out of them, but for btoks:exp, where it
-// counts as expired (score 0) until flushexpiredtokens removes it.
+// btoks:exp, rsess:exp and revs:created. A token whose key has expired
+// already is left out of them, but for btoks:exp, where it counts as
+// expired (score 0) until flushexpiredtokens removes it.
 var backfillScript = goredis.NewScript(luaLib + `
 local index = ARGV[1]
 for i = 2, #ARGV do
@@ -328,9 +328,6 @@ for i = 2, #ARGV do
     if redis.call('HEXISTS', P .. 'sess:' .. id, 'revoked_at') == 1 then
       redis.call('ZADD', P .. 'rsess:exp', redis.call('ZSCORE', P .. 'sess:exp', m), m)
     end
-  elseif index == 'revs' then
-    local js = redis.call('GET', P .. 'rev:' .. m)
-    if js then redis.call('ZADD', P .. 'revs:created', cjson.decode(js).created_at, m) end
   elseif index == 'revlog' then
     local r = cjson.decode(m)
     redis.call('ZADD', P .. 'revs:created', r.created_at, r.seq)

@@ -263,12 +263,12 @@ const revlogBatch = 1000
 // Migrate brings, once per database (the version is kept in the key
 // schema), what the scripts of earlier versions wrote up to date: it
 // indexes what they wrote without the indexes that listing and Stats use
-// (see backfillScript), with one ZSCAN of toks, btoks, sess:exp and revs,
-// records the token revocations of the rotations they blacklisted
-// without one (rotatedBackfillScript), with a ZSCAN of rots:exp, and moves
-// the revocations they kept a key each to the revocation log
-// (revlogScript); a script per chunk of members, so that Redis is never
-// blocked for long. Instances of an earlier version writing meanwhile
+// (see backfillScript), with one ZSCAN of toks, btoks, sess:exp and revlog,
+// after moving the revocations they kept a key each to the revocation log
+// (revlogScript), and records the token revocations of the rotations they
+// blacklisted without one (rotatedBackfillScript), with a ZSCAN of
+// rots:exp; a script per chunk of members, so that Redis is never blocked
+// for long. Instances of an earlier version writing meanwhile
 // leave their writes out of the new indexes, and the revocations they
 // record (until they stop) out of the log that this version reads: stop
 // them before this version starts, or set the key schema back to 3 once
@@ -283,16 +283,6 @@ func (s *Store) Migrate(ctx context.Context) error {
 	case err != nil && !errors.Is(err, goredis.Nil):
 		return fmt.Errorf("migrate: %w", err)
 	}
-	if v < 2 {
-		for _, index := range []string{"toks", "btoks", "sess:exp", "revs", "revlog"} {
-			err := s.zscanMembers(ctx, index, func(members []any) error {
-				return backfillScript.Run(ctx, s.c, []string{s.prefix}, append([]any{index}, members...)...).Err()
-			})
-			if err != nil {
-				return fmt.Errorf("migrate %s: %w", index, err)
-			}
-		}
-	}
 	for {
 		n, err := revlogScript.Run(ctx, s.c, []string{s.prefix}, revlogBatch).Int()
 		if err != nil {
@@ -303,6 +293,16 @@ func (s *Store) Migrate(ctx context.Context) error {
 		}
 	}
 	s.oldLayout.Store(false)
+	if v < 2 {
+		for _, index := range []string{"toks", "btoks", "sess:exp", "revlog"} {
+			err := s.zscanMembers(ctx, index, func(members []any) error {
+				return backfillScript.Run(ctx, s.c, []string{s.prefix}, append([]any{index}, members...)...).Err()
+			})
+			if err != nil {
+				return fmt.Errorf("migrate %s: %w", index, err)
+			}
+		}
+	}
 	if v < 3 {
 		err = s.zscanMembers(ctx, "rots:exp", func(members []any) error {
 			return rotatedBackfillScript.Run(ctx, s.c, []string{s.prefix}, append([]any{ms(time.Now())}, members...)...).Err()

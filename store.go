@@ -179,7 +179,10 @@ type Stats struct {
 
 // FlushOptions tune FlushExpired.
 type FlushOptions struct {
-	// Batch is the most rows deleted per transaction; 0 means 1000.
+	// Batch is the most rows deleted per transaction. 0 leaves it to the
+	// store: DefaultFlushBatch, except on SQLite, whose transactions are
+	// sized by how long they hold its one write lock (about 20 ms, at most
+	// 10,000 rows; see store/sqlite).
 	Batch int
 	// Progress, when set, is called after each committed batch with the
 	// running totals, from the goroutine that called FlushExpired.
@@ -187,7 +190,8 @@ type FlushOptions struct {
 }
 
 // DefaultFlushBatch is the batch of FlushOptions whose Batch is 0 (or
-// negative).
+// negative), on the stores that let other writers in beside a flush's
+// transaction (all but SQLite).
 const DefaultFlushBatch = 1000
 
 // Store is where users, issued tokens, sessions and revocations live durably.

@@ -24,7 +24,7 @@ func (m *Main) flushCommand() *cobra.Command {
 		dryRun bool
 	)
 	cmd := &cobra.Command{
-		Use:   "flushexpiredtokens [--batch-size 1000] [--dry-run]",
+		Use:   "flushexpiredtokens [--batch-size N] [--dry-run]",
 		Short: "Delete expired outstanding and blacklisted tokens, sessions and revocations",
 		Long: `Delete every outstanding token whose expiry has passed (with its blacklisted
 row), and expired sessions, revocations, rotations, audit entries and login
@@ -36,8 +36,8 @@ counts is written there at most once a second. --dry-run prints what would be
 deleted now and deletes nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if batch < 1 {
-				return usageError{errors.New("flushexpiredtokens: --batch-size must be at least 1")}
+			if batch < 0 {
+				return usageError{errors.New("flushexpiredtokens: --batch-size must be at least 1 (or 0, the store's default)")}
 			}
 			svc, done, err := m.quietService(cmd)
 			if err != nil {
@@ -63,7 +63,7 @@ deleted now and deletes nothing.`,
 			return nil
 		},
 	}
-	cmd.Flags().IntVar(&batch, "batch-size", jwtrevoke.DefaultFlushBatch, "rows deleted per transaction")
+	cmd.Flags().IntVar(&batch, "batch-size", 0, fmt.Sprintf("the most rows deleted per transaction; 0: %d, or on SQLite as many as hold the write lock about 20 ms (at most 10000)", jwtrevoke.DefaultFlushBatch))
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be deleted, and delete nothing")
 	return cmd
 }

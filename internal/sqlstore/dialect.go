@@ -206,6 +206,16 @@ func (d *Dialect) laterUnindexed(col string) string {
 	return "(" + col + " > ?) IS TRUE"
 }
 
+// atOrBeforeUnindexed is the condition that the time column col (never
+// NULL) is at or before the time of one placeholder, in a form the
+// planners do not match to an index (see laterUnindexed).
+func (d *Dialect) atOrBeforeUnindexed(col string) string {
+	if d.TextTimes {
+		return d.timeCol(col) + " <= ?"
+	}
+	return "(" + col + " <= ?) IS TRUE"
+}
+
 // parseTextTime reads a UTC time written by TextTime (or by Django):
 // "2006-01-02 15:04:05", optionally followed by a fraction of one to nine
 // digits. It does what time.Parse does with those layouts, faster, and

@@ -745,7 +745,7 @@ func (s *Store) Sessions(ctx context.Context, userID int64, now time.Time) ([]jw
 // between them.
 func (s *Store) FlushExpired(ctx context.Context, now time.Time, opts jwtrevoke.FlushOptions) (res jwtrevoke.FlushResult, err error) {
 	ts := s.t(now)
-	pace, err := s.newFlushPace(ctx, storekit.BatchSize(opts))
+	pace, err := s.newFlushPace(ctx, opts.Batch)
 	if err != nil {
 		return res, fmt.Errorf("flush expired tokens: %w", err)
 	}
@@ -755,12 +755,12 @@ func (s *Store) FlushExpired(ctx context.Context, now time.Time, opts jwtrevoke.
 			err = fmt.Errorf("flush expired tokens: %w", cerr)
 		}
 	}()
-	tokens := flushTable{table: "token_blacklist_outstandingtoken", key: "id", expires: "expires_at", intKey: true}
 	if pace.paced {
-		err = s.flushRanges(ctx, pace, tokens, ts, &res.Outstanding,
-			&flushChild{table: "token_blacklist_blacklistedtoken", key: "token_id", count: &res.Blacklisted})
+		blacklisted := flushBlacklisted
+		blacklisted.count = &res.Blacklisted
+		err = s.flushRanges(ctx, pace, flushTokens, ts, &res.Outstanding, &blacklisted)
 	} else {
-		err = s.flushTable(ctx, pace, tokens, ts, &res.Outstanding, func(tx *sql.Tx, in string, args []any) (int64, error) {
+		err = s.flushTable(ctx, pace, flushTokens, ts, &res.Outstanding, func(tx *sql.Tx, in string, args []any) (int64, error) {
 			r, err := tx.ExecContext(ctx, s.q(`DELETE FROM token_blacklist_blacklistedtoken WHERE token_id IN
 				(SELECT id FROM token_blacklist_outstandingtoken WHERE id IN (`+in+`) AND expires_at <= ?)`), args...)
 			if err != nil {
@@ -776,11 +776,11 @@ func (s *Store) FlushExpired(ctx context.Context, now time.Time, opts jwtrevoke.
 		flushTable
 		count *int64
 	}{
-		{flushTable{"jwtrevoke_session", "id", "expires_at", false}, &res.Sessions},
-		{flushTable{"jwtrevoke_revocation", "seq", "expires_at", true}, &res.Revocations},
-		{flushTable{"jwtrevoke_rotation", "old_jti", "expires_at", false}, &res.Rotations},
-		{flushTable{"jwtrevoke_audit", "id", "keep_until", true}, &res.Audit},
-		{flushTable{"jwtrevoke_attempt", "k", "expires_at", false}, &res.Attempts},
+		{flushSessions, &res.Sessions},
+		{flushRevocations, &res.Revocations},
+		{flushRotations, &res.Rotations},
+		{flushAudit, &res.Audit},
+		{flushAttempts, &res.Attempts},
 	} {
 		if pace.paced {
 			err = s.flushRanges(ctx, pace, t.flushTable, ts, t.count, nil)
@@ -801,6 +801,18 @@ type flushTable struct {
 	table, key, expires string
 	intKey              bool
 }
+
+// The tables FlushExpired deletes from, in its order: tokens with their
+// blacklisted rows first.
+var (
+	flushTokens      = flushTable{"token_blacklist_outstandingtoken", "id", "expires_at", true}
+	flushBlacklisted = flushChild{table: "token_blacklist_blacklistedtoken", key: "token_id"}
+	flushSessions    = flushTable{"jwtrevoke_session", "id", "expires_at", false}
+	flushRevocations = flushTable{"jwtrevoke_revocation", "seq", "expires_at", true}
+	flushRotations   = flushTable{"jwtrevoke_rotation", "old_jti", "expires_at", false}
+	flushAudit       = flushTable{"jwtrevoke_audit", "id", "keep_until", true}
+	flushAttempts    = flushTable{"jwtrevoke_attempt", "k", "expires_at", false}
+)
 
 // flushMaxKeys bounds the rows of one flush transaction whatever the batch:
 // their keys are parameters of its statements (SQLite allows 32,766).
@@ -921,12 +933,17 @@ const (
 )
 
 // flushPace sizes FlushExpired's transactions: batch rows (at most
-// flushMaxKeys), except on SQLite, where they are paced.
+// flushMaxKeys; DefaultFlushBatch when not given), except on SQLite, where
+// they are paced, and batch, when given, only bounds them.
 //
 // SQLite has one writer at a time. A jwtrevoke server that finds the
 // database locked (by a flush run in another process) polls for the lock
 // every millisecond, so each paced transaction is sized to hold the lock
-// about flushHold (never more than batch rows) and is followed by a pause
+// about flushHold (never more than batch rows when batch is given: a
+// fixed 1000, the other stores' default, made a flush of 1e6 expired
+// tokens take twice as long, its transactions holding the lock 11 ms on
+// average, each paying a commit and a page written again for what the
+// next one deletes beside it) and is followed by a pause
 // of flushYield, in which the waiting writer takes the lock: it waits at
 // most about one transaction. Other programs writing to the same file
 // (Django) wait with SQLite's own busy handler, which sleeps up to 100 ms
@@ -943,7 +960,7 @@ const (
 // flushCacheKiB); close restores both.
 type flushPace struct {
 	s     *Store
-	max   int   // the caller's batch, at most flushMaxKeys
+	max   int   // the most rows of a transaction, at most flushMaxKeys
 	rows  int   // rows of the next transaction
 	paced bool  // SQLite
 	auto  int64 // the write connection's wal_autocheckpoint, restored by close
@@ -959,7 +976,15 @@ type flushPace struct {
 }
 
 func (s *Store) newFlushPace(ctx context.Context, batch int) (*flushPace, error) {
-	p := &flushPace{s: s, max: min(batch, flushMaxKeys), paced: s.d.Name == "sqlite", broke: time.Now(), restarted: time.Now()}
+	p := &flushPace{s: s, paced: s.d.Name == "sqlite", broke: time.Now(), restarted: time.Now()}
+	switch {
+	case batch > 0:
+		p.max = min(batch, flushMaxKeys)
+	case p.paced:
+		p.max = flushMaxKeys
+	default:
+		p.max = jwtrevoke.DefaultFlushBatch
+	}
 	p.rows = p.max
 	if !p.paced {
 		return p, nil

@@ -20,7 +20,7 @@ func FlushBatches(t *testing.T, st jwtrevoke.Store) {
 	now := time.Now().UTC().Truncate(time.Second)
 	var live []jwtrevoke.OutstandingToken
 	liveBlacklisted := map[string]bool{}
-	for round, batch := range []int{1, 2, 3, 4, 1000} {
+	for round, batch := range []int{1, 2, 3, 4, 1000, 0} {
 		const n = 12
 		for i := range n {
 			exp := now.Add(-time.Duration(i) * time.Minute) // i == 0: expires exactly now

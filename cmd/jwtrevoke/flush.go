@@ -21,10 +21,11 @@ import (
 func (m *Main) flushCommand() *cobra.Command {
 	var (
 		batch  int
+		nice   int
 		dryRun bool
 	)
 	cmd := &cobra.Command{
-		Use:   "flushexpiredtokens [--batch-size N] [--dry-run]",
+		Use:   "flushexpiredtokens [--batch-size N] [--nice 10] [--dry-run]",
 		Short: "Delete expired outstanding and blacklisted tokens, sessions and revocations",
 		Long: `Delete every outstanding token whose expiry has passed (with its blacklisted
 row), and expired sessions, revocations, rotations, audit entries and login
@@ -33,11 +34,23 @@ long. Run it daily, e.g. from cron, or let serve do it (FLUSH_EXPIRED_EVERY).
 
 On a terminal a progress bar is drawn on standard error; otherwise a line of
 counts is written there at most once a second. --dry-run prints what would be
-deleted now and deletes nothing.`,
+deleted now and deletes nothing.
+
+On Linux the command runs at nice value 10 (--nice), below a server on the
+same machine: on SQLite the flush is this process's work, and a login's
+password hash beside it then took up to ten times as long as usual.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if batch < 0 {
 				return usageError{errors.New("flushexpiredtokens: --batch-size must be at least 1 (or 0, the store's default)")}
+			}
+			if nice < 0 || nice > 19 {
+				return usageError{errors.New("flushexpiredtokens: --nice must be 0 to 19")}
+			}
+			if nice > 0 && m.lowerPriority != nil {
+				if err := m.lowerPriority(nice); err != nil {
+					fmt.Fprintf(m.Stderr, "flushexpiredtokens: %v (flushing at the priority it has)\n", err)
+				}
 			}
 			svc, done, err := m.quietService(cmd)
 			if err != nil {
@@ -64,6 +77,7 @@ deleted now and deletes nothing.`,
 		},
 	}
 	cmd.Flags().IntVar(&batch, "batch-size", 0, fmt.Sprintf("the most rows deleted per transaction; 0: %d, or on SQLite as many as hold the write lock about 20 ms (at most 10000)", jwtrevoke.DefaultFlushBatch))
+	cmd.Flags().IntVar(&nice, "nice", 10, "the nice value to run at, 0 to 19 (Linux; 0: the priority it was started with)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be deleted, and delete nothing")
 	return cmd
 }

@@ -34,6 +34,10 @@ type Main struct {
 	// API is served.
 	Ready func(addr string)
 
+	// lowerPriority, when set, gives the process a nice value
+	// (flushexpiredtokens --nice); tests leave it unset, running the
+	// commands in their own process.
+	lowerPriority func(nice int) error
 	// wrapStore, when set, wraps the store every command opens (tests).
 	wrapStore func(jwtrevoke.Store) jwtrevoke.Store
 	// terminal, when set, says whether Stderr is a terminal (tests);
@@ -46,7 +50,7 @@ type usageError struct{ error }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	m := &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	m := &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, lowerPriority: lowerPriority}
 	err := m.Run(ctx, os.Args[1:])
 	stop()
 	os.Exit(exitCode(err))

@@ -255,6 +255,9 @@ func TestUsageErrors(t *testing.T) {
 		{"BadDatabase", []string{"migrate", "--database", "oracle://x"}, "not supported"},
 		{"ShortKey", []string{"migrate", "--signing-key", "short"}, "SIGNING_KEY"},
 		{"BlacklistNoArg", []string{"blacklist"}, "exactly one"},
+		{"FlushNegativeBatch", []string{"flushexpiredtokens", "--batch-size", "-1"}, "--batch-size must be at least 1"},
+		{"FlushNiceTooHigh", []string{"flushexpiredtokens", "--nice", "20"}, "--nice must be 0 to 19"},
+		{"FlushNiceNegative", []string{"flushexpiredtokens", "--nice", "-5"}, "--nice must be 0 to 19"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -45,7 +45,7 @@ func (s *Store) flushRanges(ctx context.Context, pace *flushPace, t flushTable, 
 			locked    time.Time
 		)
 		q := s.rangeStatements(t, child, after != nil)
-		err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := pace.tx(ctx, func(tx *sql.Tx) error {
 			n, nChild, found, last, locked = 0, 0, 0, nil, time.Now()
 			// after, when set, follows ts in pick and last in the deletes
 			pickArgs, args := []any{ts}, []any{nil}

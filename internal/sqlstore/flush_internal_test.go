@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"database/sql"
 	"testing"
 
 	"github.com/jwtrevoke/jwtrevoke"
@@ -11,6 +12,8 @@ import (
 // DefaultFlushBatch rows a transaction. A batch given bounds both.
 func TestFlushPaceRows(t *testing.T) {
 	db := openGroupDB(t)
+	db.SetMaxOpenConns(3) // a paced flush takes two of the read pool's
+	db.SetMaxIdleConns(3)
 	for _, c := range []struct {
 		dialect         string
 		batch           int
@@ -35,6 +38,23 @@ func TestFlushPaceRows(t *testing.T) {
 		if err := p.close(); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// The paced flush's connection (synchronous=NORMAL) went with it: every
+	// connection of the pool syncs its commits.
+	var conns []*sql.Conn
+	for range 3 {
+		c, err := db.Conn(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		var sync int
+		if err := c.QueryRowContext(t.Context(), `PRAGMA synchronous`).Scan(&sync); err != nil || sync != 2 {
+			t.Errorf("a pooled connection after the flushes: synchronous %d (%v), want 2 (FULL)", sync, err)
+		}
+	}
+	for _, c := range conns {
+		c.Close()
 	}
 	// The pace grows toward flushHold, never past the bound.
 	p := &flushPace{paced: true, max: flushMaxKeys, rows: 4000}

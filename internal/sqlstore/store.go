@@ -157,6 +157,12 @@ func (s *Store) autocommit(ctx context.Context, fn func(context.Context, execer)
 
 func (s *Store) tryTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.W.BeginTx(ctx, nil)
+	return runTx(tx, err, fn)
+}
+
+// runTx runs fn in tx, begun with err, and commits it, or rolls it back if
+// fn fails.
+func runTx(tx *sql.Tx, err error, fn func(*sql.Tx) error) error {
 	if err != nil {
 		return err
 	}
@@ -1026,14 +1032,7 @@ func (p *flushPace) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	return p.s.retry(ctx, func() error {
 		tx, err := p.conn.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if err := fn(tx); err != nil {
-			_ = tx.Rollback()
-			return err
-		}
-		return tx.Commit()
+		return runTx(tx, err, fn)
 	})
 }
 

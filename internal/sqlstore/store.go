@@ -944,8 +944,8 @@ const (
 // they are paced, and batch, when given, only bounds them.
 //
 // SQLite has one writer at a time. A jwtrevoke server that finds the
-// database locked (by a flush run in another process) polls for the lock
-// every millisecond, so each paced transaction is sized to hold the lock
+// database locked (by a flush, run in another process or on the flush's
+// own connection, see below) polls for the lock every millisecond, so each paced transaction is sized to hold the lock
 // about flushHold (never more than batch rows when batch is given: a
 // fixed 1000, the other stores' default, made a flush of 1e6 expired
 // tokens take twice as long, its transactions holding the lock 11 ms on

@@ -37,8 +37,9 @@ counts is written there at most once a second. --dry-run prints what would be
 deleted now and deletes nothing.
 
 On Linux the command runs at nice value 10 (--nice), below a server on the
-same machine: on SQLite the flush is this process's work, and a login's
-password hash beside it then took up to ten times as long as usual.`,
+same machine: on SQLite the flush is this process's own work, and when it
+ran at the server's priority a login's password hash beside it took up to
+ten times as long as usual.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if batch < 0 {

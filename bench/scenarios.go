@@ -428,12 +428,16 @@ func (b *bench) flush(ctx context.Context, db *dbEnv) ([]row, error) {
 		}
 	}
 	c := newClient()
-	var beforeIn, beforeOut []time.Duration
-	pre, cancelPre := context.WithTimeout(ctx, 3*time.Second)
-	for pre.Err() == nil {
-		cycle(pre, c, &beforeIn, &beforeOut)
+	// cycleFor runs cycles for d, returning their logins' and logouts' times.
+	cycleFor := func(d time.Duration) (logins, logouts []time.Duration) {
+		cctx, cancel := context.WithTimeout(ctx, d)
+		defer cancel()
+		for cctx.Err() == nil {
+			cycle(cctx, c, &logins, &logouts)
+		}
+		return logins, logouts
 	}
-	cancelPre()
+	beforeIn, beforeOut := cycleFor(3 * time.Second)
 
 	var during struct {
 		sync.Mutex
@@ -474,12 +478,7 @@ func (b *bench) flush(ctx context.Context, db *dbEnv) ([]row, error) {
 	// The control: as long again without a flush, after it. The slowest of
 	// hundreds of logins on a busy machine is slow whatever the flush
 	// does; the slowest of the control says how slow.
-	var afterIn, afterOut []time.Duration
-	post, cancelPost := context.WithTimeout(ctx, took)
-	for post.Err() == nil {
-		cycle(post, c, &afterIn, &afterOut)
-	}
-	cancelPost()
+	afterIn, afterOut := cycleFor(took)
 	r := result{Tool: "go", Requests: len(outs), Elapsed: took}
 	summarize(&r, outs)
 	r.RPS = float64(b.cfg.flushRows) / took.Seconds()

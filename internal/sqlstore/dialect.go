@@ -199,21 +199,20 @@ func (d *Dialect) timeCol(col string) string {
 // affinity would otherwise have SQLite try to convert the placeholder's
 // text to a number at every row (4% of the CPU of a load of 1e6
 // revocations); the text of TextTime sorts as its time.
-func (d *Dialect) laterUnindexed(col string) string {
-	if d.TextTimes {
-		return d.timeCol(col) + " > ?"
-	}
-	return "(" + col + " > ?) IS TRUE"
-}
+func (d *Dialect) laterUnindexed(col string) string { return d.compareUnindexed(col, ">") }
 
 // atOrBeforeUnindexed is the condition that the time column col (never
 // NULL) is at or before the time of one placeholder, in a form the
 // planners do not match to an index (see laterUnindexed).
-func (d *Dialect) atOrBeforeUnindexed(col string) string {
+func (d *Dialect) atOrBeforeUnindexed(col string) string { return d.compareUnindexed(col, "<=") }
+
+// compareUnindexed is col op ?, for the time column col, unindexed (see
+// laterUnindexed).
+func (d *Dialect) compareUnindexed(col, op string) string {
 	if d.TextTimes {
-		return d.timeCol(col) + " <= ?"
+		return d.timeCol(col) + " " + op + " ?"
 	}
-	return "(" + col + " <= ?) IS TRUE"
+	return "(" + col + " " + op + " ?) IS TRUE"
 }
 
 // parseTextTime reads a UTC time written by TextTime (or by Django):

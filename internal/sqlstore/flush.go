@@ -37,6 +37,7 @@ type flushChild struct {
 // two loses nothing, and the next one starts again from the first key.
 func (s *Store) flushRanges(ctx context.Context, pace *flushPace, t flushTable, ts any, count *int64, child *flushChild) error {
 	var after any // the last key of the previous batch; nil before the first
+	first, later := s.rangeStatements(t, child, false), s.rangeStatements(t, child, true)
 	for {
 		var (
 			n, nChild int64
@@ -44,7 +45,10 @@ func (s *Store) flushRanges(ctx context.Context, pace *flushPace, t flushTable, 
 			last      any
 			locked    time.Time
 		)
-		q := s.rangeStatements(t, child, after != nil)
+		q := first
+		if after != nil {
+			q = later
+		}
 		err := pace.tx(ctx, func(tx *sql.Tx) error {
 			n, nChild, found, last, locked = 0, 0, 0, nil, time.Now()
 			// after, when set, follows ts in pick and last in the deletes

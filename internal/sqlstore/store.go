@@ -1023,13 +1023,10 @@ func (s *Store) newFlushPace(ctx context.Context, batch int) (*flushPace, error)
 	return p, nil
 }
 
-// tx runs fn in a write transaction of the flush: on the flush's own
-// connection when paced (BEGIN IMMEDIATE: the read pool's DSN asks for
-// it, and its busy handler waits for the lock), else as Store.tx.
+// tx runs fn in a write transaction of a paced flush, on the flush's own
+// connection (BEGIN IMMEDIATE: the read pool's DSN asks for it, and its
+// busy handler waits for the lock).
 func (p *flushPace) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	if !p.paced {
-		return p.s.tx(ctx, fn)
-	}
 	return p.s.retry(ctx, func() error {
 		tx, err := p.conn.BeginTx(ctx, nil)
 		return runTx(tx, err, fn)

@@ -288,3 +288,43 @@ func TestLoginRequestWrkTimeout(t *testing.T) {
 		t.Errorf("loginRequest: %+v", req)
 	}
 }
+
+func TestParseCPUTime(t *testing.T) {
+	// A command name with spaces and a ')' of its own; utime 250, stime 50.
+	line := "4242 (my (odd) srv) S 1 4242 4242 0 -1 4194560 900 0 0 0 250 50 0 0 20 0 7 0 100 1000 200\n"
+	got, err := parseCPUTime(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 3 * time.Second; got != want {
+		t.Fatalf("parseCPUTime = %v, want %v", got, want)
+	}
+	for _, bad := range []string{
+		"4242 no name here",
+		"4242 (srv) S 1 2 3",
+		"4242 (srv) S 1 4242 4242 0 -1 4194560 900 0 0 0 x 50 0",
+	} {
+		if _, err := parseCPUTime(bad); err == nil {
+			t.Errorf("parseCPUTime(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestCPUTimeSelf(t *testing.T) {
+	before, err := cpuTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(50 * time.Millisecond)
+	n := 0
+	for time.Now().Before(deadline) {
+		n++
+	}
+	after, err := cpuTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after < before {
+		t.Fatalf("CPU time went back: %v then %v (%d spins)", before, after, n)
+	}
+}

@@ -23,7 +23,7 @@ const pairedRounds = 5
 // turns' req/s ratios to the bare baseline; the notes give every turn and
 // the median ratio to the baseline with the same headers, which leaves
 // out what the headers cost to write and to read.
-func (b *bench) paired(ctx context.Context, req request) (result, float64, []string, error) {
+func (b *bench) paired(ctx context.Context, srv *proc, req request) (result, float64, []string, error) {
 	base, err := startProc(ctx, "baseline", b.tmp, nil, b.baseExe)
 	if err != nil {
 		return result{}, 0, nil, err
@@ -46,16 +46,17 @@ func (b *bench) paired(ctx context.Context, req request) (result, float64, []str
 	}
 	var turns []turn
 	var total result
+	var cpu [3]cpuUse // bare, bare+headers, jwtrevoke
 	for range pairedRounds {
-		br, err := ld.run(ctx, bareReq)
+		br, err := cpu[0].run(ctx, &ld, base, bareReq)
 		if err != nil {
 			return result{}, 0, nil, fmt.Errorf("baseline: %w", err)
 		}
-		hr, err := ld.run(ctx, hdrsReq)
+		hr, err := cpu[1].run(ctx, &ld, hdrs, hdrsReq)
 		if err != nil {
 			return result{}, 0, nil, fmt.Errorf("baseline -headers: %w", err)
 		}
-		or, err := ld.run(ctx, req)
+		or, err := cpu[2].run(ctx, &ld, srv, req)
 		if err != nil {
 			return result{}, 0, nil, err
 		}
@@ -84,5 +85,44 @@ func (b *bench) paired(ctx context.Context, req request) (result, float64, []str
 		"(jwtrevoke/bare/bare+headers req/s: %s; ratios to bare %.2f to %.2f); vs the baseline with the same headers: %.2f× (median; %.2f to %.2f)",
 		len(turns), strings.Join(parts, ", "), sorted[0].ratio, sorted[len(sorted)-1].ratio,
 		byHdrs[len(byHdrs)/2].ratioHdrs, byHdrs[0].ratioHdrs, byHdrs[len(byHdrs)-1].ratioHdrs)
-	return total, med.ratio, []string{note}, nil
+	notes := []string{note}
+	if cpu[0].ok() && cpu[1].ok() && cpu[2].ok() {
+		notes = append(notes, fmt.Sprintf("server CPU time per request over the turns (user and system, from /proc/PID/stat): bare %s, bare+headers %s, jwtrevoke %s µs",
+			&cpu[0], &cpu[1], &cpu[2]))
+	}
+	return total, med.ratio, notes, nil
+}
+
+// cpuUse sums a server's CPU time over load runs and the requests they
+// made.
+type cpuUse struct {
+	used     time.Duration
+	requests int
+	err      error
+}
+
+// run runs req against p with ld and adds p's CPU time over the run.
+func (c *cpuUse) run(ctx context.Context, ld *loader, p *proc, req request) (result, error) {
+	before, err := cpuTime(p.Pid())
+	if err != nil {
+		c.err = err
+	}
+	r, err := ld.run(ctx, req)
+	if err != nil {
+		return r, err
+	}
+	after, err := cpuTime(p.Pid())
+	if err != nil {
+		c.err = err
+	}
+	c.used += after - before
+	c.requests += r.Requests
+	return r, nil
+}
+
+func (c *cpuUse) ok() bool { return c.err == nil && c.requests > 0 }
+
+// String is the CPU time per request in µs.
+func (c *cpuUse) String() string {
+	return fmt.Sprintf("%.1f", float64(c.used.Microseconds())/float64(c.requests))
 }

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -387,4 +388,38 @@ func redact(raw string) string {
 		return u.Redacted()
 	}
 	return "(unparsable URL)"
+}
+
+// cpuTime is the CPU time (user and system, all threads) that process
+// pid has used so far, from /proc/PID/stat in clock ticks of 10 ms (Linux's
+// USER_HZ).
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	return parseCPUTime(string(b))
+}
+
+// parseCPUTime reads utime and stime, the 14th and 15th fields of a
+// /proc/PID/stat line; the command name, the second field, is in
+// parentheses and may itself hold spaces and parentheses.
+func parseCPUTime(stat string) (time.Duration, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("stat line without a command name: %q", stat)
+	}
+	f := strings.Fields(stat[i+1:]) // from the 3rd field, the state
+	if len(f) < 13 {
+		return 0, fmt.Errorf("stat line with %d fields after the name", len(f))
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("stat field %q: %w", s, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
 }

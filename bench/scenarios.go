@@ -197,7 +197,7 @@ func (b *bench) fixed(ctx context.Context, db *dbEnv, scenario string) ([]row, e
 	defer b.profiling(ctx, srv, db.Kind, scenario, span)()
 	if scenario == "me" && b.baseExe != "" {
 		var pn []string
-		r, ratio, pn, err = b.paired(ctx, req)
+		r, ratio, pn, err = b.paired(ctx, srv, req)
 		notes = append(notes, pn...)
 	} else {
 		r, err = b.ld.run(ctx, req)

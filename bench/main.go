@@ -203,6 +203,10 @@ func run(ctx context.Context, cfg config) error {
 	logf("load generator for fixed requests: %s; %d connections, %v each", gen, cfg.conns, cfg.duration)
 	b := &bench{cfg: cfg, bin: bin, root: root, tmp: tmp, logf: logf, baseExe: baseExe,
 		ld: &loader{wrk: wrk, conns: cfg.conns, dur: cfg.duration, tmp: tmp}}
+	dbServers, ferret := servers(ctx, cfg.stores, cfg.urls)
+	if dbServers != "" {
+		logf("database servers: %s", dbServers)
+	}
 
 	var rows []row
 	var failures []string
@@ -236,8 +240,11 @@ func run(ctx context.Context, cfg config) error {
 				fail(fmt.Sprintf("jwtrevoke %s on %s", sc, st), err)
 				continue
 			}
-			for _, r := range rs {
-				logf("  %s", r.summary())
+			for i := range rs {
+				if ferret && st == "mongo" && usesStore(sc) {
+					rs[i].Notes = strings.TrimPrefix(rs[i].Notes+"; "+ferretScans, "; ")
+				}
+				logf("  %s", rs[i].summary())
 			}
 			rows = append(rows, rs...)
 		}
@@ -247,7 +254,7 @@ func run(ctx context.Context, cfg config) error {
 	}
 	seedRef := ratios(rows)
 	rep := report{rows: rows, seedRef: seedRef, failures: failures, cfg: cfg, started: started, finished: time.Now(), gen: gen, wrk: wrk, python: cfg.python,
-		load: loadStart + " at the start, " + loadAvg() + " at the end"}
+		load: loadStart + " at the start, " + loadAvg() + " at the end", servers: dbServers}
 	fmt.Println()
 	fmt.Print(rep.table())
 	if cfg.out != "" {
@@ -270,6 +277,12 @@ func run(ctx context.Context, cfg config) error {
 		return fmt.Errorf("%d part(s) failed: %s", len(failures), strings.Join(failures, "; "))
 	}
 	return nil
+}
+
+// usesStore reports whether scenario's timed requests ask the store
+// (me and refresh do not: they are answered from memory).
+func usesStore(scenario string) bool {
+	return scenario != "me" && scenario != "refresh" && scenario != "memory"
 }
 
 // ratios fills the req/s ratios: me to the bare baseline, every

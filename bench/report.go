@@ -83,6 +83,7 @@ type report struct {
 	started, finished time.Time
 	gen, wrk, python  string
 	load              string
+	servers           string // the database servers and their versions
 }
 
 // loadAvg is /proc/loadavg's 1, 5 and 15 minute averages.
@@ -196,6 +197,9 @@ func (rep report) markdown() string {
 		w(" (`%s`)", cmdOut(rep.wrk, "-v"))
 	}
 	w("; %d connections, %v per run |\n", rep.cfg.conns, rep.cfg.duration)
+	if rep.servers != "" {
+		w("| database servers | %s |\n", rep.servers)
+	}
 	if rep.cfg.seed {
 		w("| seed | %s; on %s |\n", cmdOut(rep.python, "-c", "import django, gunicorn, rest_framework, rest_framework_simplejwt as s; print('Django', django.__version__, '/ DRF', rest_framework.__version__, '/ SimpleJWT', getattr(s, '__version__', '?'), '/ gunicorn', gunicorn.__version__, '(2 sync workers)')"),
 			strings.Join(rep.cfg.seedDBs, ", "))

@@ -242,7 +242,7 @@ func run(ctx context.Context, cfg config) error {
 			}
 			for i := range rs {
 				if ferret && st == "mongo" && usesStore(sc) {
-					rs[i].Notes = strings.TrimPrefix(rs[i].Notes+"; "+ferretScans, "; ")
+					rs[i].addNote(ferretScans)
 				}
 				logf("  %s", rs[i].summary())
 			}

@@ -55,6 +55,14 @@ type bench struct {
 	baseExe string
 }
 
+// addNote appends note to r's notes.
+func (r *row) addNote(note string) {
+	if r.Notes != "" {
+		r.Notes += "; "
+	}
+	r.Notes += note
+}
+
 // serverEnv is the environment of a bench server on db.
 func serverEnv(db *dbEnv, extra ...string) []string {
 	env := append([]string{

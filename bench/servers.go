@@ -39,12 +39,11 @@ func servers(ctx context.Context, stores []string, u storeURLs) (desc string, fe
 		}
 		out = append(out, name+" "+v)
 	}
+	sqlite := func() (string, error) { return sqlVersion(ctx, "sqlite", ":memory:", "SELECT sqlite_version()") }
 	for _, st := range stores {
 		switch st {
-		case "sqlite", "redis": // redis: the users are in SQLite
-			add("SQLite", func() (string, error) { return sqlVersion(ctx, "sqlite", ":memory:", "SELECT sqlite_version()") })
-		}
-		switch st {
+		case "sqlite":
+			add("SQLite", sqlite)
 		case "postgres":
 			add("PostgreSQL", func() (string, error) { return sqlVersion(ctx, "pgx", u.Postgres, "SHOW server_version") })
 		case "mysql":
@@ -55,7 +54,8 @@ func servers(ctx context.Context, stores []string, u storeURLs) (desc string, fe
 				}
 				return sqlVersion(ctx, "mysql", dsn, "SELECT VERSION()")
 			})
-		case "redis":
+		case "redis": // the users in SQLite, the rest in Redis
+			add("SQLite", sqlite)
 			add("Redis", func() (string, error) { return redisVersion(ctx, u.Redis) })
 		case "mongo":
 			add("MongoDB", func() (string, error) {
